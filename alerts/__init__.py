@@ -1,0 +1,1 @@
+"""Alert model, delivery and (later) routing, grouping and work orders."""

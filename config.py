@@ -1,0 +1,366 @@
+"""Configuration: one YAML file, every key overridable from the environment.
+
+Why one typed tree: the control room runs this for months, and a typo in a
+threshold must stop the service at start with the key and the file named,
+not be silently ignored until the night it matters. Every section is a
+dataclass whose defaults are the documented defaults
+(`gridwatch.example.yaml` is generated from them and tested to match).
+
+Environment overrides use ``GRIDWATCH__<SECTION>__<KEY>`` (double
+underscores between levels), values parsed as YAML scalars, e.g.
+``GRIDWATCH__KAFKA__URL=kafka://broker:9092``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENV_PREFIX = "GRIDWATCH__"
+DEFAULT_CONFIG_ENV = "GRIDWATCH_CONFIG"
+
+
+class ConfigError(ValueError):
+    """A configuration key or value is wrong; the message names the key and the source."""
+
+    def __init__(self, key: str, source: str, problem: str) -> None:
+        self.key, self.source, self.problem = key, source, problem
+        super().__init__(f"configuration error in {source}: key '{key}': {problem}")
+
+
+@dataclass
+class MqttSettings:
+    """Where meters' concentrators publish, and how the bridge subscribes."""
+
+    url: str = "mqtt://127.0.0.1:1883"
+    topic_prefix: str = "gridwatch/v1"
+    client_id: str = "gridwatch-bridge"
+    username: str = ""
+    password: str = ""
+    qos: int = 1
+    keepalive_s: int = 30
+    reconnect_min_s: float = 0.5
+    reconnect_max_s: float = 30.0
+    alerts_topic: str = "gridwatch/v1/alerts"
+
+
+@dataclass
+class KafkaSettings:
+    """Kafka (or any Kafka-protocol broker) topics and the Faust app id."""
+
+    url: str = "kafka://127.0.0.1:9092"
+    app_id: str = "gridwatch"
+    readings_topic: str = "gridwatch.readings"
+    deadletter_topic: str = "gridwatch.deadletter"
+    alerts_topic: str = "gridwatch.alerts"
+    partitions: int = 8
+    replication: int = 1
+    rebalance_timeout_s: float = 3.0
+    session_timeout_s: float = 10.0
+    heartbeat_interval_s: float = 1.0
+
+
+@dataclass
+class MetricsSettings:
+    """InfluxDB v2 write endpoint (VictoriaMetrics accepts the same writes)."""
+
+    url: str = "http://127.0.0.1:8428"
+    token: str = ""
+    org: str = "gridwatch"
+    bucket: str = "gridwatch"
+    batch_size: int = 5000
+    flush_interval_ms: int = 1000
+    retry_interval_ms: int = 1000
+    max_retries: int = 10
+    query_url: str = "http://127.0.0.1:8428"
+
+
+@dataclass
+class BridgeSettings:
+    """MQTT->Kafka batching: larger batches, fewer Kafka requests."""
+
+    batch_max: int = 500
+    linger_ms: int = 50
+    max_payload_bytes: int = 4_000_000
+
+
+@dataclass
+class WorkerSettings:
+    """Faust worker process settings."""
+
+    web_port: int = 6066
+    data_dir: str = ""
+    commit_interval_s: float = 1.0
+
+
+@dataclass
+class WebhookReceiver:
+    """One HTTP endpoint that receives alerts as JSON POSTs."""
+
+    url: str = ""
+    timeout_s: float = 5.0
+
+
+@dataclass
+class AlertSettings:
+    """Alert delivery: where each alert goes and how hard delivery is retried."""
+
+    webhooks: list[WebhookReceiver] = field(default_factory=list)
+    mqtt_enabled: bool = True
+    retries: int = 5
+    retry_backoff_s: float = 0.5
+    group_id: str = "gridwatch-alerts"
+
+
+@dataclass
+class VoltageLimits:
+    """GB/T 12325 deviation limits for one nominal voltage class."""
+
+    nominal_v: float = 220.0
+    lower_pct: float = -10.0
+    upper_pct: float = 7.0
+
+    @property
+    def lower_v(self) -> float:
+        return round(self.nominal_v * (1 + self.lower_pct / 100), 6)
+
+    @property
+    def upper_v(self) -> float:
+        return round(self.nominal_v * (1 + self.upper_pct / 100), 6)
+
+
+@dataclass
+class LowVoltageSettings:
+    """Low-voltage zone detector: an area whose points stay under the limit."""
+
+    single_phase: VoltageLimits = field(default_factory=VoltageLimits)
+    three_phase: VoltageLimits = field(
+        default_factory=lambda: VoltageLimits(nominal_v=220.0, lower_pct=-7.0, upper_pct=7.0)
+    )
+    min_low_points_fraction: float = 0.2
+    min_consecutive_intervals: int = 2
+    clear_consecutive_intervals: int = 4
+    dead_voltage_v: float = 50.0
+
+
+@dataclass
+class DetectorSettings:
+    """Parameters of every detector; each sub-section belongs to one detector."""
+
+    low_voltage: LowVoltageSettings = field(default_factory=LowVoltageSettings)
+
+
+@dataclass
+class SimulatorSettings:
+    """Synthetic grid used by `gridwatch up` and `gridwatch simulate`."""
+
+    seed: int = 7
+    feeders: int = 2
+    areas_per_feeder: int = 2
+    meters_per_area: int = 20
+    interval_s: int = 900
+    speed: float = 2880.0
+    bad_rate: float = 0.0
+    start: str = "2026-01-05T00:00:00+00:00"
+
+
+@dataclass
+class StackSettings:
+    """The embedded default stack: binaries, ports and where their data lives."""
+
+    state_dir: str = ".gridwatch"
+    mosquitto_bin: str = "mosquitto"
+    tansu_bin: str = ""
+    victoria_metrics_bin: str = "victoria-metrics"
+    startup_timeout_s: float = 30.0
+
+
+@dataclass
+class Settings:
+    """The whole configuration tree."""
+
+    mqtt: MqttSettings = field(default_factory=MqttSettings)
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    bridge: BridgeSettings = field(default_factory=BridgeSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    detectors: DetectorSettings = field(default_factory=DetectorSettings)
+    simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
+    stack: StackSettings = field(default_factory=StackSettings)
+    source: str = field(default="<defaults>", metadata={"internal": True})
+
+
+def _coerce(value: Any, hint: Any, key: str, source: str) -> Any:
+    """Turn a YAML value into the declared type, or raise a ConfigError naming `key`."""
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(key, source, f"expected a mapping, got {type(value).__name__}")
+        return _build(hint, value, key, source)
+    if origin is list:
+        (item_hint,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(key, source, f"expected a list, got {type(value).__name__}")
+        return [_coerce(v, item_hint, f"{key}[{i}]", source) for i, v in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return None if value is None else _coerce(value, args[0], key, source)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(key, source, f"expected true or false, got {value!r}")
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(key, source, f"expected an integer, got {value!r}")
+    if hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(key, source, f"expected a number, got {value!r}")
+    if hint is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise ConfigError(key, source, f"expected a string, got {value!r}")
+    return value
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str, source: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    for name in data:
+        if name not in known:
+            full = f"{prefix}.{name}" if prefix else name
+            choices = ", ".join(sorted(known))
+            raise ConfigError(full, source, f"unknown key (known keys here: {choices})")
+    kwargs = {
+        name: _coerce(data[name], hints[name], f"{prefix}.{name}" if prefix else name, source)
+        for name in data
+    }
+    instance = cls(**kwargs)
+    _validate(instance, prefix, source)
+    return instance
+
+
+def _validate(instance: Any, prefix: str, source: str) -> None:
+    """Range checks that types alone cannot express."""
+
+    def need(cond: bool, name: str, problem: str) -> None:
+        if not cond:
+            raise ConfigError(f"{prefix}.{name}" if prefix else name, source, problem)
+
+    if isinstance(instance, MqttSettings):
+        need(instance.qos in (0, 1, 2), "qos", f"must be 0, 1 or 2, got {instance.qos}")
+        need(instance.url.startswith(("mqtt://", "tcp://")), "url",
+             f"must start with mqtt:// or tcp://, got {instance.url!r}")
+    if isinstance(instance, KafkaSettings):
+        need(instance.partitions >= 1, "partitions", "must be at least 1")
+        need(instance.url.startswith("kafka://"), "url",
+             f"must start with kafka://, got {instance.url!r}")
+    if isinstance(instance, MetricsSettings):
+        need(instance.url.startswith(("http://", "https://")), "url",
+             f"must be an http(s) URL, got {instance.url!r}")
+        need(instance.batch_size >= 1, "batch_size", "must be at least 1")
+    if isinstance(instance, VoltageLimits):
+        need(instance.nominal_v > 0, "nominal_v", "must be positive")
+        need(instance.lower_pct < 0 < instance.upper_pct, "lower_pct",
+             "lower_pct must be negative and upper_pct positive")
+    if isinstance(instance, LowVoltageSettings):
+        need(0 < instance.min_low_points_fraction <= 1, "min_low_points_fraction",
+             "must be in (0, 1]")
+        need(instance.min_consecutive_intervals >= 1, "min_consecutive_intervals",
+             "must be at least 1")
+    if isinstance(instance, SimulatorSettings):
+        need(0.0 <= instance.bad_rate <= 1.0, "bad_rate", "must be between 0 and 1")
+        need(instance.speed > 0, "speed", "must be positive")
+        need(instance.interval_s > 0, "interval_s", "must be positive")
+    if isinstance(instance, WebhookReceiver):
+        need(instance.url.startswith(("http://", "https://")), "url",
+             f"must be an http(s) URL, got {instance.url!r}")
+
+
+def _set_path(tree: dict[str, Any], path: list[str], value: Any) -> None:
+    node = tree
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(".".join(path), "environment", "parent key is not a mapping")
+    node[path[-1]] = value
+
+
+def env_overrides(environ: typing.Mapping[str, str]) -> dict[str, Any]:
+    """Collect ``GRIDWATCH__A__B=value`` variables into a nested mapping."""
+    tree: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        path = [p.lower() for p in name[len(ENV_PREFIX):].split("__") if p]
+        try:
+            value = yaml.safe_load(raw) if raw != "" else ""
+        except yaml.YAMLError as exc:
+            raise ConfigError(".".join(path), f"environment variable {name}", str(exc)) from exc
+        _set_path(tree, path, value)
+    return tree
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_settings(path: str | os.PathLike[str] | None = None,
+                  environ: typing.Mapping[str, str] | None = None) -> Settings:
+    """Read the YAML file (if any), apply environment overrides, validate.
+
+    `path` falls back to ``$GRIDWATCH_CONFIG``; with neither, defaults apply.
+    """
+    environ = os.environ if environ is None else environ
+    path = path or environ.get(DEFAULT_CONFIG_ENV) or None
+    source = "<defaults>"
+    data: dict[str, Any] = {}
+    if path:
+        source = str(path)
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise ConfigError("-", source, f"cannot read file: {exc.strerror}") from exc
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError("-", source, f"not valid YAML: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError("-", source, "top level must be a mapping of sections")
+        data = loaded or {}
+    overrides = env_overrides(environ)
+    if overrides:
+        source = f"{source} + GRIDWATCH__* environment"
+    settings = _build(Settings, _merge(data, overrides), "", source)
+    settings.source = source
+    return settings
+
+
+def settings_as_dict(settings: Any) -> dict[str, Any]:
+    """Plain-dict view of a settings tree (internal fields left out)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(settings):
+        if f.metadata.get("internal"):
+            continue
+        value = getattr(settings, f.name)
+        if dataclasses.is_dataclass(value):
+            value = settings_as_dict(value)
+        elif isinstance(value, list):
+            value = [settings_as_dict(v) if dataclasses.is_dataclass(v) else v for v in value]
+        out[f.name] = value
+    return out

@@ -1,0 +1,1 @@
+"""Online detectors: each judges one class of grid problem and explains its verdict."""

@@ -1,0 +1,1 @@
+"""Grid model and simulator: synthetic meters, concentrators and labelled scenarios."""

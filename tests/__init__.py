@@ -1,0 +1,1 @@
+"""GridWatch test-suite."""
