@@ -9,10 +9,18 @@ falls back to pure Python otherwise (see `gridwatch.ext`).
 
 from pathlib import Path
 
-from setuptools import Extension, setup
+from setuptools import Extension, find_packages, setup
 
 SUBPACKAGES = ["streams", "detectors", "ext", "sensors", "alerts", "dashboards", "tests"]
 ROOT = Path(__file__).parent
+
+
+def subpackages() -> list[str]:
+    """The top-level folders and every package nested in them, as dotted names."""
+    return find_packages(where=str(ROOT), include=SUBPACKAGES) + [
+        f"{top}.{sub}" for top in SUBPACKAGES
+        for sub in find_packages(where=str(ROOT / top))
+    ]
 
 
 def cython_extensions() -> list[Extension]:
@@ -42,8 +50,8 @@ setup(
     version="0.1.0",
     description="Streaming grid monitoring and anomaly detection for distribution utilities",
     python_requires=">=3.10",
-    packages=["gridwatch"] + [f"gridwatch.{name}" for name in SUBPACKAGES if (ROOT / name).is_dir()],
-    package_dir={"gridwatch": "."} | {f"gridwatch.{n}": n for n in SUBPACKAGES},
+    packages=["gridwatch"] + [f"gridwatch.{name}" for name in subpackages()],
+    package_dir={"gridwatch": "."} | {f"gridwatch.{n}": n.replace(".", "/") for n in subpackages()},
     package_data={"gridwatch": ["gridwatch.example.yaml", "scenarios/*.yaml"],
                   "gridwatch.dashboards": ["*.json"], "gridwatch.ext": ["*.pyx", "*.pxd"]},
     ext_modules=cython_extensions(),

@@ -141,7 +141,8 @@ def parse_reading(obj: Any, where: str) -> Reading:
         raise SchemaError(f"{where}: field 'events' must be a list of strings")
     unknown = [e for e in events if e not in KNOWN_EVENTS]
     if unknown:
-        raise SchemaError(f"{where}: unknown event code(s) {unknown}; known: {sorted(KNOWN_EVENTS)}")
+        raise SchemaError(f"{where}: unknown event code(s) {unknown}; "
+                          f"known: {sorted(KNOWN_EVENTS)}")
     return Reading(
         meter=_text(obj, "meter", where),
         ts=_number(obj, "ts", where, minimum=0),
