@@ -18,7 +18,8 @@ Wire format (JSON, ``schema`` = ``gridwatch.batch.v1``)::
 ``role`` is ``customer`` or ``area`` (the transformer-area meter);
 ``energy_kwh`` is the cumulative import register; ``voltage`` and ``current``
 hold one value per phase (1 or 3). Optional: ``reverse_kwh`` (export
-register), ``events`` (meter event codes such as ``cover_open``).
+register), ``events`` (meter event codes such as ``cover_open``), ``rated_kva``
+(on the area meter: the transformer's rating, for overload detection; 0 = unknown).
 """
 
 from __future__ import annotations
@@ -57,14 +58,18 @@ class Reading:
     pf: float = 1.0
     reverse_kwh: float = 0.0
     events: list[str] = field(default_factory=list)
+    rated_kva: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "meter": self.meter, "ts": self.ts, "role": self.role, "phases": self.phases,
             "energy_kwh": self.energy_kwh, "voltage": self.voltage, "current": self.current,
             "power_kw": self.power_kw, "pf": self.pf, "reverse_kwh": self.reverse_kwh,
             "events": self.events,
         }
+        if self.rated_kva:
+            out["rated_kva"] = self.rated_kva
+        return out
 
 
 @dataclass(slots=True)
@@ -155,6 +160,7 @@ def parse_reading(obj: Any, where: str) -> Reading:
         pf=_number(obj, "pf", where, required=False, default=1.0),
         reverse_kwh=_number(obj, "reverse_kwh", where, required=False, minimum=0),
         events=list(events),
+        rated_kva=_number(obj, "rated_kva", where, required=False, minimum=0),
     )
 
 
