@@ -1,0 +1,151 @@
+"""The Faust worker: runs every detector over each area's batches.
+
+Why this shape (see MISSION.md, architecture): a Kafka record is one area's
+batch, keyed by area, so each area lives on exactly one partition and one
+worker at a time. That area's detector state is one value in a Faust table,
+read and written once per batch: the changelog stays small, a restarted or
+rebalanced worker recovers the state from it, and nothing in the design
+assumes a single process. Findings go to the alerts topic; metrics to the
+store through the batched writer.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from gridwatch.config import ConfigError, Settings, load_settings
+from gridwatch.detectors.pipeline import AreaPipeline, AreaState, MetricPoint
+from gridwatch.streams.config_watch import ConfigWatcher
+from gridwatch.streams.metrics import MetricsWriter
+from gridwatch.streams.schema import SchemaError, parse_batch_obj
+from gridwatch.streams.stats import write_stats
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerCounters:
+    batches: int = 0
+    readings_processed: int = 0
+    alerts_raised: int = 0
+    findings_produced: int = 0
+    deadletters: int = 0
+    last_batch_at: float = 0.0
+    open_by_kind: dict[str, int] = field(default_factory=dict)
+    started_at: float = field(default_factory=time.time)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__, open_by_kind=dict(self.open_by_kind))
+
+
+def create_app(settings: Settings, stats_path: str | None = None,
+               config_path: str | None = None) -> faust.App:
+    """Build the Faust app, its topics, its state table and its agent."""
+    kafka = settings.kafka
+    data_dir = Path(settings.worker.data_dir or Path(settings.stack.state_dir) / "worker")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        kafka.app_id,
+        broker=kafka.url,
+        store="memory://",
+        datadir=str(data_dir),
+        topic_partitions=kafka.partitions,
+        topic_replication_factor=kafka.replication,
+        broker_rebalance_timeout=kafka.rebalance_timeout_s,
+        broker_session_timeout=kafka.session_timeout_s,
+        broker_heartbeat_interval=kafka.heartbeat_interval_s,
+        broker_commit_interval=settings.worker.commit_interval_s,
+        web_port=settings.worker.web_port,
+        web_enabled=True,
+    )
+    readings = app.topic(kafka.readings_topic, key_type=bytes, value_type=bytes,
+                         key_serializer="raw", value_serializer="json",
+                         partitions=kafka.partitions)
+    alerts = app.topic(kafka.alerts_topic, key_serializer="raw", value_serializer="json")
+    deadletters = app.topic(kafka.deadletter_topic, key_serializer="raw", value_serializer="json")
+    raw = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw",
+                       value_serializer="raw")
+    area_state = app.Table("area-state", default=None, schema=raw, partitions=kafka.partitions)
+    metrics = MetricsWriter(settings.metrics)
+    counters = WorkerCounters()
+    runtime = {"pipeline": AreaPipeline(settings.detectors)}
+    watcher = ConfigWatcher(config_path, settings)
+    reload_requested = {"flag": False}
+
+    def reload_detectors() -> None:
+        try:
+            fresh = watcher.reload()
+        except ConfigError as exc:
+            log.error("configuration reload rejected, keeping the running parameters: %s", exc)
+            return
+        if fresh is not None:
+            runtime["pipeline"] = AreaPipeline(fresh.detectors)
+
+    @app.agent(readings)
+    async def detect(stream: faust.Stream) -> None:
+        async for key, value in stream.items():
+            try:
+                batch = parse_batch_obj(value)
+            except SchemaError as exc:
+                counters.deadletters += 1
+                await deadletters.send(key=key, value={"reason": f"worker: {exc}",
+                                                       "record": value})
+                continue
+            state = AreaState.loads(area_state.get(key))
+            try:
+                result = runtime["pipeline"].process(batch, state)
+            except Exception as exc:  # a detector bug must not lose the batch: keep it
+                log.exception("detectors failed on a batch of area %s", batch.area)
+                counters.deadletters += 1
+                await deadletters.send(key=key, value={"reason": f"worker: detector error {exc!r}",
+                                                       "record": value})
+                continue
+            area_state[key] = state.dumps()
+            for finding in result.findings:
+                await alerts.send(key=key, value=finding.to_dict())
+                counters.findings_produced += 1
+                firing = finding.status == "firing"
+                counters.alerts_raised += firing
+                counters.open_by_kind[finding.kind] = max(
+                    0, counters.open_by_kind.get(finding.kind, 0) + (1 if firing else -1))
+            metrics.write(result.points)
+            counters.batches += 1
+            counters.readings_processed += result.readings
+            counters.last_batch_at = time.time()
+
+    @app.timer(interval=1.0)
+    async def report() -> None:
+        stats = counters.as_dict() | {"metrics_written": metrics.written,
+                                      "metrics_failed": metrics.failed}
+        write_stats(stats_path, stats)
+        metrics.write([MetricPoint("gridwatch_pipeline", {"component": "worker"},
+                                   {k: float(v) for k, v in stats.items()
+                                    if isinstance(v, (int, float)) and k != "started_at"},
+                                   time.time())])
+        if watcher.changed() or reload_requested["flag"]:
+            reload_requested["flag"] = False
+            reload_detectors()
+
+    @app.on_before_shutdown.connect  # type: ignore[misc]
+    async def flush(app: faust.App, **kwargs: Any) -> None:
+        metrics.close()
+        write_stats(stats_path, counters.as_dict() | {"metrics_written": metrics.written,
+                                                      "metrics_failed": metrics.failed})
+
+    signal.signal(signal.SIGHUP, lambda *_: reload_requested.update(flag=True))
+    return app
+
+
+def run_worker(config_path: str | None, stats_path: str | None, loglevel: str = "warning") -> None:
+    """Run one Faust worker until SIGTERM/SIGINT."""
+    settings = load_settings(config_path)
+    app = create_app(settings, stats_path, config_path)
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
+    worker.execute_from_commandline()

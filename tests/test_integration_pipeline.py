@@ -1,0 +1,131 @@
+"""Integration: MQTT -> bridge -> Kafka -> Faust worker -> alerts + metrics, all real.
+
+A low-voltage area and a healthy one publish over a real Mosquitto; the
+bridge and one Faust worker run as real processes against a real
+Kafka-protocol broker (tansu); the dispatcher delivers to a real local HTTP
+receiver; metrics are read back from a real VictoriaMetrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from gridwatch.alerts.dispatcher import run_dispatcher
+from gridwatch.config import load_settings
+from gridwatch.stack import host_port
+from gridwatch.streams.stats import read_stats
+from gridwatch.streams.topics import bootstrap_servers
+from tests.helpers import (
+    WebhookReceiver,
+    base_config,
+    batch,
+    spawn,
+    stop,
+    wait_for,
+    write_config,
+)
+
+T0 = 1_767_650_400.0  # 2026-01-05T22:00Z: the evening peak of simulated time
+LOW, HEALTHY = "F01-LOW", "F01-OK"
+
+
+def publish(url: str, messages: list[tuple[str, bytes]]) -> None:
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-publisher")
+    client.connect(*host_port(url, 1883))
+    client.loop_start()
+    for topic, payload in messages:
+        client.publish(topic, payload, qos=1).wait_for_publish(10)
+    client.loop_stop()
+    client.disconnect()
+
+
+def metric_series(metrics_url: str, selector: str) -> list[dict]:
+    query = urllib.parse.urlencode({"match[]": selector})
+    with urllib.request.urlopen(f"{metrics_url}/api/v1/export?{query}") as response:
+        return [json.loads(line) for line in response.read().splitlines() if line.strip()]
+
+
+async def deadletters(kafka_url: str, topic: str, timeout_s: float = 20) -> list[dict]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap_servers(kafka_url),
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=int(timeout_s * 1000))
+        return [json.loads(r.value) for records in batches.values() for r in records]
+    finally:
+        await consumer.stop()
+
+
+@pytest.mark.integration
+def test_low_voltage_area_alerts_end_to_end(tmp_path: Path, mosquitto_url: str, kafka_url: str,
+                                            metrics_url: str) -> None:
+    receiver = WebhookReceiver()
+    overrides = base_config(tmp_path, mosquitto_url, kafka_url, metrics_url, "e2e")
+    overrides["alerts"]["webhooks"] = [{"url": receiver.url}]
+    config = write_config(tmp_path / "gridwatch.yaml", overrides)
+    settings = load_settings(config)
+    prefix = settings.mqtt.topic_prefix
+    worker = spawn(config, "worker", "--stats-file", str(tmp_path / "worker.json"),
+                   log=tmp_path / "worker.log")
+    bridge = spawn(config, "bridge", "--stats-file", str(tmp_path / "bridge.json"),
+                   log=tmp_path / "bridge.log")
+
+    async def scenario() -> dict:
+        await receiver.start()
+        stop_dispatch = asyncio.Event()
+        stats: dict = {}
+        dispatcher = asyncio.create_task(run_dispatcher(settings, stop_dispatch, stats))
+        try:
+            await asyncio.to_thread(wait_for, lambda: read_stats(tmp_path / "bridge.json")
+                                    .get("connected"), 60, "the bridge to connect")
+            messages = []
+            for step in range(8):  # two hours of 15-minute intervals
+                ts = T0 + 900 * step
+                for area, volts in ((LOW, [185.0] * 8 + [200.0] * 2), (HEALTHY, [221.0] * 10)):
+                    payload = json.dumps(batch(area, "F01", ts, volts)).encode()
+                    messages.append((f"{prefix}/{area}/C-{area}/readings", payload))
+            messages.append((f"{prefix}/{HEALTHY}/C-{HEALTHY}/readings", b"{not json"))
+            await asyncio.to_thread(publish, mosquitto_url, messages)
+            await asyncio.to_thread(wait_for, lambda: receiver.received, 120,
+                                    "an alert at the webhook receiver")
+            await asyncio.to_thread(wait_for, lambda: read_stats(tmp_path / "worker.json")
+                                    .get("readings_processed", 0) >= 16 * 11, 60,
+                                    "the worker to process every reading")
+            await asyncio.sleep(2)  # would-be alerts for the healthy area have time to arrive
+            return stats
+        finally:
+            stop_dispatch.set()
+            await dispatcher
+            await receiver.stop()
+
+    try:
+        stats = asyncio.run(scenario())
+    finally:
+        stop(bridge)
+        stop(worker)
+    for name in ("bridge", "worker"):
+        print((tmp_path / f"{name}.log").read_text()[-3000:])
+
+    firing = [a for a in receiver.received if a.get("status", "firing") == "firing"]
+    entities = {a.get("entity") or a.get("alert", {}).get("entity") for a in firing}
+    assert entities == {LOW}, receiver.received
+    assert stats.get("alerts_delivered", 0) >= 1
+
+    rates = metric_series(metrics_url, f'{{__name__="gridwatch_area_voltage_qualification_rate",'
+                                       f'area="{LOW}"}}')
+    assert rates, "the low-voltage area's KPI was not found in VictoriaMetrics"
+    assert min(rates[0]["values"]) < 0.5
+    healthy = metric_series(metrics_url, f'{{__name__="gridwatch_area_voltage_qualification_rate",'
+                                         f'area="{HEALTHY}"}}')
+    assert healthy and min(healthy[0]["values"]) == 1.0
+
+    dead = asyncio.run(deadletters(kafka_url, settings.kafka.deadletter_topic))
+    assert any("not JSON" in d["reason"] and d["mqtt_topic"].endswith("/readings") for d in dead)
