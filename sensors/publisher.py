@@ -1,0 +1,183 @@
+"""Publishing concentrator batches to MQTT, paced to simulated time.
+
+Why paced by ``sent_at``: a concentrator uploads a while after each interval
+ends; replaying that rhythm (accelerated by ``speed``) is what makes the live
+stream look like a real one to the bridge, including late and duplicated
+uploads. Publishing is QoS 1 and waits for every acknowledgement before
+returning, so a count returned here is a count the broker accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterable
+from urllib.parse import urlparse
+
+import paho.mqtt.client as mqtt
+
+from gridwatch.config import MqttSettings, Settings
+from gridwatch.sensors.malformed import corrupt
+from gridwatch.sensors.simulator import Simulator
+from gridwatch.sensors.stream import iter_batches
+from gridwatch.streams.schema import Batch
+
+log = logging.getLogger(__name__)
+CONNECT_TIMEOUT_S = 10.0
+MAX_INFLIGHT = 200
+
+
+def readings_topic(prefix: str, batch: Batch) -> str:
+    """``<prefix>/<area>/<concentrator>/readings``, the topic the bridge subscribes to."""
+    return f"{prefix}/{batch.area}/{batch.concentrator}/readings"
+
+
+class MqttPublisher:
+    """A connected paho-mqtt 2.x client publishing at QoS 1 from a background loop."""
+
+    def __init__(self, settings: MqttSettings, client_id: str) -> None:
+        url = urlparse(settings.url)
+        self.qos = settings.qos
+        self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+                                  client_id=client_id, clean_session=True)
+        if settings.username:
+            self.client.username_pw_set(settings.username, settings.password or None)
+        self.client.max_inflight_messages_set(MAX_INFLIGHT)
+        self.connected = threading.Event()
+        self.client.on_connect = self._on_connect
+        self.client.reconnect_delay_set(settings.reconnect_min_s, settings.reconnect_max_s)
+        host, port = url.hostname or "127.0.0.1", url.port or 1883
+        try:
+            self.client.connect(host, port, keepalive=settings.keepalive_s)
+        except OSError as exc:
+            raise ConnectionError(f"cannot connect to MQTT broker {settings.url}: {exc}") from exc
+        self.client.loop_start()
+        if not self.connected.wait(CONNECT_TIMEOUT_S):
+            self.client.loop_stop()
+            raise ConnectionError(f"MQTT broker {settings.url} did not accept the connection "
+                                  f"within {CONNECT_TIMEOUT_S:.0f} s")
+        self.pending: list[mqtt.MQTTMessageInfo] = []
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object,
+                    reason: mqtt.ReasonCode, properties: object) -> None:
+        if not reason.is_failure:
+            self.connected.set()
+        else:
+            log.error("MQTT connection refused: %s", reason)
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        info = self.client.publish(topic, payload, qos=self.qos)
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            raise ConnectionError(f"MQTT publish to {topic} failed: {mqtt.error_string(info.rc)}")
+        self.pending.append(info)
+        if len(self.pending) >= MAX_INFLIGHT:
+            self.flush()
+
+    def flush(self, timeout_s: float = 30.0) -> None:
+        """Wait until the broker acknowledged everything published so far."""
+        deadline = time.monotonic() + timeout_s
+        for info in self.pending:
+            info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+            if not info.is_published():
+                raise TimeoutError(f"MQTT broker did not acknowledge a message within "
+                                   f"{timeout_s:.0f} s")
+        self.pending.clear()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.client.disconnect()
+            self.client.loop_stop()
+
+
+class PacedPublisher:
+    """Publishes batches when their simulated send time comes, with optional garbage.
+
+    ``bad_rate`` is the expected fraction of malformed messages among all
+    published ones: after each good batch, malformed copies follow while a coin
+    with that probability comes up heads (a geometric count, mean
+    bad_rate / (1 - bad_rate) per good batch).
+    """
+
+    def __init__(self, sink: MqttPublisher, topic_prefix: str, speed: float, bad_rate: float,
+                 seed: int, stop_event: threading.Event | None, deadline: float | None) -> None:
+        if not 0.0 <= bad_rate < 1.0:
+            raise ValueError(f"bad_rate must be in [0, 1), got {bad_rate}")
+        if speed <= 0:
+            raise ValueError(f"speed must be positive, got {speed}")
+        self.sink, self.prefix, self.speed, self.bad_rate = sink, topic_prefix, speed, bad_rate
+        self.rng = random.Random(seed)
+        self.stop_event = stop_event or threading.Event()
+        self.deadline = deadline
+        self.sim_origin: float | None = None
+        self.wall_origin = 0.0
+        self.counts = {"batches_published": 0, "readings_published": 0, "bad_published": 0}
+
+    def stopped(self) -> bool:
+        return self.stop_event.is_set() or (self.deadline is not None
+                                            and time.monotonic() >= self.deadline)
+
+    def _wait_until(self, sent_at: float) -> bool:
+        """Sleep until the simulated ``sent_at`` is due; False if stopped meanwhile."""
+        if self.sim_origin is None:
+            self.sim_origin, self.wall_origin = sent_at, time.monotonic()
+        due = self.wall_origin + (sent_at - self.sim_origin) / self.speed
+        while True:
+            if self.stopped():
+                return False
+            remaining = due - time.monotonic()
+            if remaining <= 0:
+                return True
+            wake = min(remaining, 0.2)
+            if self.deadline is not None:
+                wake = min(wake, max(self.deadline - time.monotonic(), 0.0))
+            self.stop_event.wait(wake)
+
+    def publish_all(self, batches: Iterable[Batch]) -> bool:
+        """Publish in order; False once stopped (by the event or the deadline)."""
+        for batch in batches:
+            if not self._wait_until(batch.sent_at):
+                return False
+            topic = readings_topic(self.prefix, batch)
+            self.sink.publish(topic, batch.to_json())
+            self.counts["batches_published"] += 1
+            self.counts["readings_published"] += len(batch.readings)
+            while self.bad_rate and self.rng.random() < self.bad_rate:
+                _, payload = corrupt(batch, self.rng)
+                self.sink.publish(topic, payload)
+                self.counts["bad_published"] += 1
+        return True
+
+
+def run_live(settings: Settings, duration_s: float | None = None, bad_rate: float = 0.0,
+             stop_event: threading.Event | None = None) -> dict[str, float]:
+    """Publish the simulated grid of ``settings.simulator`` to ``settings.mqtt`` until stopped.
+
+    Runs until ``duration_s`` wall seconds have passed or ``stop_event`` is set
+    (with neither, forever). Returns the counts of published batches, readings
+    and malformed messages, plus the simulated span covered.
+    """
+    sim_settings = settings.simulator
+    simulator = Simulator.from_settings(sim_settings)
+    deadline = None if duration_s is None else time.monotonic() + duration_s
+    client_id = f"gridwatch-sim-{sim_settings.seed}-{random.getrandbits(32):08x}"
+    sink = MqttPublisher(settings.mqtt, client_id)
+    pacer = PacedPublisher(sink, settings.mqtt.topic_prefix, sim_settings.speed, bad_rate,
+                           sim_settings.seed, stop_event, deadline)
+    started = time.monotonic()
+    last_ts = simulator.start
+    try:
+        for day in simulator.days(None):
+            more = pacer.publish_all(iter_batches(day.rows))
+            if not more:
+                break
+            last_ts = float(day.readings.ts[-1])
+    finally:
+        sink.close()
+    result: dict[str, float] = dict(pacer.counts)
+    result["simulated_days_completed"] = (last_ts - simulator.start) / 86_400.0
+    result["duration_s"] = round(time.monotonic() - started, 3)
+    return result
