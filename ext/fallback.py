@@ -1,14 +1,17 @@
-"""Pure-Python twins of the Cython kernels, used when the extension is not built."""
+"""The pure-Python implementation of every kernel, same API and results as `compiled`.
 
-from __future__ import annotations
+Chosen automatically by `gridwatch.ext` when the Cython extension is not built
+(or when GRIDWATCH_PURE_PYTHON=1); tests import it directly to run the same
+parity checks against both implementations.
+"""
 
-from collections.abc import Sequence
+from gridwatch.ext.pure_balance import LossAttribution
+from gridwatch.ext.pure_change import Cusum, PageHinkley
+from gridwatch.ext.pure_seasonal import SeasonalBaseline
+from gridwatch.ext.pure_stats import EWStats, MeanVar, RollingMeanVar
+from gridwatch.ext.pure_voltage import VoltageQualification
 
+IMPLEMENTATION = "python"
 
-def count_below(values: Sequence[float], limit: float) -> int:
-    """Number of values strictly below `limit`.
-
-    >>> count_below([190.0, 199.0, 221.0], 198.0)
-    1
-    """
-    return sum(1 for v in values if v < limit)
+__all__ = ["IMPLEMENTATION", "Cusum", "EWStats", "LossAttribution", "MeanVar", "PageHinkley",
+           "RollingMeanVar", "SeasonalBaseline", "VoltageQualification"]

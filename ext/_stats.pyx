@@ -1,0 +1,241 @@
+# cython: language_level=3
+"""Compiled running statistics per meter: EW mean/variance, Welford mean/variance, rolling.
+
+Each bank keeps one area's meters in typed arrays so a whole concentrator
+batch is one call; the single-reading methods exist for parity with River
+and for callers that see one meter at a time. Arithmetic follows River's
+operation order exactly, so results are bit-identical to `river.stats`.
+Twin: `pure_stats.py`.
+"""
+
+import numpy as np
+
+from libc.math cimport isnan
+
+from gridwatch.ext import checks
+from gridwatch.ext.state import pack, unpack
+
+
+cdef inline void _bad_index(Py_ssize_t i, Py_ssize_t n) except *:
+    checks.meter_index(i, n)
+
+
+cdef class EWStats:
+    """Exponentially weighted mean and variance per meter (River `stats.EWMean`/`EWVar`)."""
+
+    cdef readonly double fading_factor
+    cdef readonly Py_ssize_t n_meters
+    cdef readonly object means, squares, seen
+    cdef double[::1] _m, _s
+    cdef unsigned char[::1] _seen
+
+    def __init__(self, Py_ssize_t n_meters, double fading_factor=0.5):
+        self.fading_factor = checks.fraction("fading_factor", fading_factor, allow_zero=True)
+        self._bind(np.zeros(checks.positive_int("n_meters", n_meters, minimum=0)),
+                   np.zeros(n_meters), np.zeros(n_meters, np.uint8))
+
+    def _bind(self, means, squares, seen):
+        self.means, self.squares, self.seen = means, squares, seen
+        self._m, self._s, self._seen = means, squares, seen
+        self.n_meters = means.shape[0]
+
+    cdef inline void _step(self, Py_ssize_t i, double x) noexcept:
+        cdef double a = self.fading_factor
+        if self._seen[i]:
+            self._m[i] = a * x + (1.0 - a) * self._m[i]
+            self._s[i] = a * (x * x) + (1.0 - a) * self._s[i]
+        else:
+            self._m[i] = x
+            self._s[i] = x * x
+            self._seen[i] = 1
+
+    cpdef void update(self, Py_ssize_t i, double x) except *:
+        """Fold one reading of meter `i` in (NaN = missing, ignored)."""
+        if i < 0 or i >= self.n_meters:
+            _bad_index(i, self.n_meters)
+        if not isnan(x):
+            self._step(i, x)
+
+    def update_many(self, x):
+        """Fold one reading per meter in, in one call."""
+        cdef const double[::1] xs = checks.readings("x", x, self.n_meters)
+        cdef Py_ssize_t i
+        for i in range(self.n_meters):
+            if not isnan(xs[i]):
+                self._step(i, xs[i])
+
+    cpdef double mean(self, Py_ssize_t i) except? -1:
+        if i < 0 or i >= self.n_meters:
+            _bad_index(i, self.n_meters)
+        return self._m[i]
+
+    cpdef double var(self, Py_ssize_t i) except? -1:
+        if i < 0 or i >= self.n_meters:
+            _bad_index(i, self.n_meters)
+        return self._s[i] - self._m[i] * self._m[i]
+
+    def variances(self):
+        """Variance of every meter as a new array."""
+        return self.squares - self.means * self.means
+
+    def grow(self, Py_ssize_t n_meters):
+        """Make room for more meters; new meters start empty."""
+        extra = checks.positive_int("n_meters", n_meters, minimum=self.n_meters) - self.n_meters
+        self._bind(np.concatenate([self.means, np.zeros(extra)]),
+                   np.concatenate([self.squares, np.zeros(extra)]),
+                   np.concatenate([self.seen, np.zeros(extra, np.uint8)]))
+
+    @property
+    def state_bytes(self):
+        """Bytes of state per meter."""
+        return self.means.itemsize + self.squares.itemsize + self.seen.itemsize
+
+    def to_bytes(self):
+        return pack("EWStats", {"fading_factor": self.fading_factor},
+                    {"means": self.means, "squares": self.squares, "seen": self.seen})
+
+    @classmethod
+    def from_bytes(cls, blob):
+        _, params, arrays = unpack(blob)
+        bank = cls(0, **params)
+        bank._bind(arrays["means"], arrays["squares"], arrays["seen"])
+        return bank
+
+
+cdef class MeanVar:
+    """Running mean and variance per meter by Welford's method (River `stats.Mean`/`Var`)."""
+
+    cdef readonly int ddof
+    cdef readonly Py_ssize_t n_meters
+    cdef readonly object counts, means, sums_sq
+    cdef double[::1] _n, _m, _ss
+
+    def __init__(self, Py_ssize_t n_meters, int ddof=1):
+        self.ddof = checks.positive_int("ddof", ddof, minimum=0)
+        n = checks.positive_int("n_meters", n_meters, minimum=0)
+        self._bind(np.zeros(n), np.zeros(n), np.zeros(n))
+
+    def _bind(self, counts, means, sums_sq):
+        self.counts, self.means, self.sums_sq = counts, means, sums_sq
+        self._n, self._m, self._ss = counts, means, sums_sq
+        self.n_meters = counts.shape[0]
+
+    cdef void _step(self, Py_ssize_t i, double x) noexcept:
+        cdef double old = self._m[i]
+        self._n[i] += 1.0
+        self._m[i] = old + (1.0 / self._n[i]) * (x - old)
+        self._ss[i] += (x - old) * (x - self._m[i])
+
+    cpdef void update(self, Py_ssize_t i, double x) except *:
+        """Fold one reading of meter `i` in (NaN = missing, ignored)."""
+        if i < 0 or i >= self.n_meters:
+            _bad_index(i, self.n_meters)
+        if not isnan(x):
+            self._step(i, x)
+
+    def update_many(self, x):
+        cdef const double[::1] xs = checks.readings("x", x, self.n_meters)
+        cdef Py_ssize_t i
+        for i in range(self.n_meters):
+            if not isnan(xs[i]):
+                self._step(i, xs[i])
+
+    cpdef double mean(self, Py_ssize_t i) except? -1:
+        if i < 0 or i >= self.n_meters:
+            _bad_index(i, self.n_meters)
+        return self._m[i]
+
+    cpdef double var(self, Py_ssize_t i) except? -1:
+        if i < 0 or i >= self.n_meters:
+            _bad_index(i, self.n_meters)
+        if self._n[i] > self.ddof:
+            return self._ss[i] / (self._n[i] - self.ddof)
+        return 0.0
+
+    def variances(self):
+        enough = self.counts > self.ddof
+        return np.divide(self.sums_sq, self.counts - self.ddof, out=np.zeros(self.n_meters),
+                         where=enough)
+
+    def grow(self, Py_ssize_t n_meters):
+        extra = checks.positive_int("n_meters", n_meters, minimum=self.n_meters) - self.n_meters
+        self._bind(*(np.concatenate([a, np.zeros(extra)])
+                     for a in (self.counts, self.means, self.sums_sq)))
+
+    @property
+    def state_bytes(self):
+        return 3 * self.means.itemsize
+
+    def to_bytes(self):
+        return pack("MeanVar", {"ddof": self.ddof},
+                    {"counts": self.counts, "means": self.means, "sums_sq": self.sums_sq})
+
+    @classmethod
+    def from_bytes(cls, blob):
+        _, params, arrays = unpack(blob)
+        bank = cls(0, **params)
+        bank._bind(arrays["counts"], arrays["means"], arrays["sums_sq"])
+        return bank
+
+
+cdef class RollingMeanVar(MeanVar):
+    """Mean and variance over each meter's last `window` readings.
+
+    Parity: River `utils.Rolling(stats.Var, window_size=w, ddof=d)` (and its
+    inner `stats.Mean`), i.e. revert the oldest reading then add the new one.
+    """
+
+    cdef readonly Py_ssize_t window
+    cdef readonly object values, positions
+    cdef double[:, ::1] _vals
+    cdef int[::1] _pos
+
+    def __init__(self, Py_ssize_t n_meters, Py_ssize_t window=8, int ddof=1):
+        self.window = checks.positive_int("window", window)
+        self.ddof = checks.positive_int("ddof", ddof, minimum=0)
+        n = checks.positive_int("n_meters", n_meters, minimum=0)
+        self._bind_window(np.zeros((n, self.window)), np.zeros(n, np.int32))
+        self._bind(np.zeros(n), np.zeros(n), np.zeros(n))
+
+    def _bind_window(self, values, positions):
+        self.values, self.positions = values, positions
+        self._vals, self._pos = values, positions
+
+    cdef void _step(self, Py_ssize_t i, double x) noexcept:
+        cdef double old_mean, leaving
+        cdef int p = self._pos[i]
+        if self._n[i] == <double>self.window:
+            leaving = self._vals[i, p]
+            old_mean = self._m[i]
+            self._n[i] -= 1.0
+            if self._n[i] == 0.0:
+                self._m[i] = 0.0
+            else:
+                self._m[i] = old_mean - (1.0 / self._n[i]) * (leaving - old_mean)
+            self._ss[i] -= (leaving - old_mean) * (leaving - self._m[i])
+        MeanVar._step(self, i, x)
+        self._vals[i, p] = x
+        self._pos[i] = p + 1 if p + 1 < self.window else 0
+
+    def grow(self, Py_ssize_t n_meters):
+        extra = checks.positive_int("n_meters", n_meters, minimum=self.n_meters) - self.n_meters
+        self._bind_window(np.concatenate([self.values, np.zeros((extra, self.window))]),
+                          np.concatenate([self.positions, np.zeros(extra, np.int32)]))
+        MeanVar.grow(self, n_meters)
+
+    @property
+    def state_bytes(self):
+        return (self.window + 3) * self.means.itemsize + self.positions.itemsize
+
+    def to_bytes(self):
+        return pack("RollingMeanVar", {"window": self.window, "ddof": self.ddof},
+                    {"values": self.values, "positions": self.positions, "counts": self.counts,
+                     "means": self.means, "sums_sq": self.sums_sq})
+
+    @classmethod
+    def from_bytes(cls, blob):
+        _, params, arrays = unpack(blob)
+        bank = cls(0, **params)
+        bank._bind_window(arrays["values"], arrays["positions"])
+        bank._bind(arrays["counts"], arrays["means"], arrays["sums_sq"])
+        return bank
