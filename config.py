@@ -102,21 +102,60 @@ class WorkerSettings:
 
 @dataclass
 class WebhookReceiver:
-    """One HTTP endpoint that receives alerts as JSON POSTs."""
+    """One HTTP endpoint that receives alert notifications as JSON POSTs."""
 
     url: str = ""
     timeout_s: float = 5.0
+    secret: str = ""
+
+
+@dataclass
+class SmtpSettings:
+    """The mail relay email receivers send through."""
+
+    host: str = "127.0.0.1"
+    port: int = 25
+    sender: str = "gridwatch@localhost"
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+    timeout_s: float = 10.0
+
+
+@dataclass
+class AlertApiSettings:
+    """The work-order HTTP API of `gridwatch alerts serve`."""
+
+    host: str = "127.0.0.1"
+    port: int = 8090
 
 
 @dataclass
 class AlertSettings:
-    """Alert delivery: where each alert goes and how hard delivery is retried."""
+    """Alert dispatch: storage, default receivers, grouping defaults, retries.
+
+    Teams, routes, receivers, inhibition rules and maintenance windows live
+    in the policy file (`policy_file`); without one every alert goes to the
+    webhooks below and to the MQTT alerts topic.
+    """
 
     webhooks: list[WebhookReceiver] = field(default_factory=list)
     mqtt_enabled: bool = True
     retries: int = 5
     retry_backoff_s: float = 0.5
+    retry_backoff_max_s: float = 30.0
     group_id: str = "gridwatch-alerts"
+    store_path: str = ""
+    policy_file: str = ""
+    group_by: list[str] = field(default_factory=lambda: ["area", "kind"])
+    group_wait_s: float = 1.0
+    group_interval_s: float = 60.0
+    repeat_interval_s: float = 14400.0
+    flap_window_s: float = 21600.0
+    flap_max_transitions: int = 6
+    tick_s: float = 0.1
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    api: AlertApiSettings = field(default_factory=AlertApiSettings)
 
 
 @dataclass
@@ -284,6 +323,16 @@ def _validate(instance: Any, prefix: str, source: str) -> None:
     if isinstance(instance, WebhookReceiver):
         need(instance.url.startswith(("http://", "https://")), "url",
              f"must be an http(s) URL, got {instance.url!r}")
+    if isinstance(instance, AlertSettings):
+        need(instance.retries >= 0, "retries", "must not be negative")
+        need(instance.retry_backoff_s >= 0, "retry_backoff_s", "must not be negative")
+        need(instance.group_wait_s >= 0, "group_wait_s", "must not be negative")
+        need(instance.group_interval_s > 0, "group_interval_s", "must be positive")
+        need(instance.repeat_interval_s > 0, "repeat_interval_s", "must be positive")
+        need(instance.flap_max_transitions >= 2, "flap_max_transitions", "must be at least 2")
+        need(instance.tick_s > 0, "tick_s", "must be positive")
+    if isinstance(instance, (SmtpSettings, AlertApiSettings)):
+        need(0 <= instance.port <= 65535, "port", f"must be 0..65535, got {instance.port}")
 
 
 def _set_path(tree: dict[str, Any], path: list[str], value: Any) -> None:

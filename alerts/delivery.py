@@ -1,0 +1,60 @@
+"""One notification to one integration: attempts with backoff, then a dead-letter record.
+
+Why here and not in each notifier: every channel needs the same patience
+(exponential backoff up to a ceiling, no retry for a permanent refusal) and
+the same way of giving up (a dead-letter row in the store that an operator
+can inspect with `gridwatch alerts deadletters`), so no notification is
+silently dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from gridwatch.alerts.notification import Notification
+from gridwatch.alerts.notifiers.base import DeliveryError, Notifier
+from gridwatch.alerts.store import AlertStore, DeliveryDeadLetter
+
+log = logging.getLogger(__name__)
+
+
+class Deliverer:
+    """Retries one integration's notification; never raises, returns success."""
+
+    def __init__(self, store: AlertStore, retries: int, backoff_s: float, backoff_max_s: float,
+                 stats: dict[str, Any]) -> None:
+        self.store, self.retries = store, retries
+        self.backoff_s, self.backoff_max_s = backoff_s, backoff_max_s
+        self.stats = stats
+
+    async def deliver(self, notifier: Notifier, notification: Notification) -> bool:
+        attempts, delay, error = 0, self.backoff_s, ""
+        while True:
+            attempts += 1
+            try:
+                await notifier.send(notification)
+            except DeliveryError as exc:
+                error = str(exc)
+                if exc.permanent or attempts > self.retries:
+                    break
+                self.stats["delivery_retries"] = self.stats.get("delivery_retries", 0) + 1
+                log.info("delivery to %s failed (attempt %d): %s; retrying in %.2fs",
+                         notification.integration, attempts, error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.backoff_max_s)
+            else:
+                self.stats["notifications_sent"] = self.stats.get("notifications_sent", 0) + 1
+                self.stats["alerts_delivered"] = (self.stats.get("alerts_delivered", 0)
+                                                  + len(notification.firing)
+                                                  + len(notification.resolved))
+                return True
+        log.warning("giving up on %s after %d attempts: %s", notification.integration,
+                    attempts, error)
+        self.stats["delivery_failures"] = self.stats.get("delivery_failures", 0) + 1
+        self.store.add_delivery_deadletter(DeliveryDeadLetter(
+            integration=notification.integration, group_key=notification.group_key,
+            at=time.time(), attempts=attempts, error=error, payload=notification.payload()))
+        return False

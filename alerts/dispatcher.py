@@ -1,0 +1,226 @@
+"""The alert dispatcher: Kafka alerts topic -> store -> groups -> notifiers.
+
+Why this order: a record's offset is committed only after its alert is in
+the store (one SQLite transaction per polled batch), and a notification is
+recorded as sent only after its receiver took it. A crash therefore costs
+at most a re-read of uncommitted records (harmless: alert ids are
+deterministic and storing is idempotent) and a re-send of a notification
+whose delivery was not yet recorded, with the same ``Idempotency-Key``.
+A record that is not a valid Finding goes to the dead-letter topic with the
+reason, and its offset is committed too: nothing blocks the partition.
+
+Deliveries run as their own tasks: a dead webhook that is being retried
+with backoff never delays the e-mail of the same group, nor other groups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+from gridwatch.alerts.delivery import Deliverer
+from gridwatch.alerts.engine import AlertEngine, Pending
+from gridwatch.alerts.flapping import FlapDetector
+from gridwatch.alerts.model import Alert, AlertParseError, parse_alert_record
+from gridwatch.alerts.notifiers import Notifier, build_notifier
+from gridwatch.alerts.notifiers.mqtt import MqttPublisher
+from gridwatch.alerts.policy import AlertPolicy, load_policy
+from gridwatch.alerts.sqlite_store import SqliteAlertStore
+from gridwatch.alerts.store import AlertStore
+from gridwatch.config import Settings
+
+log = logging.getLogger(__name__)
+
+STAT_KEYS = ("alerts_received", "alerts_stored", "alerts_delivered", "notifications_sent",
+             "delivery_failures", "delivery_retries", "deadletters", "escalations")
+SHUTDOWN_GRACE_S = 5.0
+DEADLETTER_VERSION = "gridwatch.deadletter.v1"
+
+
+def bootstrap_servers(kafka_url: str) -> str:
+    """``kafka://h1:9092;h2:9092`` -> ``h1:9092,h2:9092`` (aiokafka's form).
+
+    >>> bootstrap_servers("kafka://k1:9092;k2:9093")
+    'k1:9092,k2:9093'
+    """
+    hosts = kafka_url.removeprefix("kafka://").replace(";", ",")
+    return ",".join(h.strip().removeprefix("kafka://") for h in hosts.split(",") if h.strip())
+
+
+def store_path(settings: Settings) -> Path:
+    """Where the SQLite alert store lives: ``alerts.store_path`` or under the state dir."""
+    if settings.alerts.store_path:
+        return Path(settings.alerts.store_path)
+    return Path(settings.stack.state_dir) / "alerts.sqlite"
+
+
+def open_store(settings: Settings) -> AlertStore:
+    return SqliteAlertStore(store_path(settings))
+
+
+def deadletter_record(record: ConsumerRecord, reason: str) -> bytes:
+    """What goes to the dead-letter topic: the raw record and why it was refused."""
+    value = record.value or b""
+    return json.dumps({
+        "version": DEADLETTER_VERSION, "stage": "alerts-dispatcher", "reason": reason,
+        "topic": record.topic, "partition": record.partition, "offset": record.offset,
+        "key": (record.key or b"").decode("utf-8", "replace"),
+        "value": value.decode("utf-8", "replace"), "at": time.time(),
+    }).encode()
+
+
+class Dispatcher:
+    """One running dispatcher: its Kafka clients, engine, notifiers and tasks."""
+
+    def __init__(self, settings: Settings, policy: AlertPolicy, store: AlertStore,
+                 stats: dict[str, Any]) -> None:
+        self.settings, self.policy, self.store, self.stats = settings, policy, store, stats
+        alerts = settings.alerts
+        self.engine = AlertEngine(policy, store, FlapDetector(alerts.flap_window_s,
+                                                              alerts.flap_max_transitions))
+        self.deliverer = Deliverer(store, alerts.retries, alerts.retry_backoff_s,
+                                   alerts.retry_backoff_max_s, stats)
+        self.mqtt = MqttPublisher(settings.mqtt, f"{settings.mqtt.client_id}-alerts")
+        self.notifiers: dict[str, Notifier] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def _kafka_clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
+        kafka = self.settings.kafka
+        servers = bootstrap_servers(kafka.url)
+        consumer = AIOKafkaConsumer(
+            kafka.alerts_topic, bootstrap_servers=servers, group_id=self.settings.alerts.group_id,
+            enable_auto_commit=False, auto_offset_reset="earliest",
+            session_timeout_ms=int(kafka.session_timeout_s * 1000),
+            heartbeat_interval_ms=int(kafka.heartbeat_interval_s * 1000),
+            rebalance_timeout_ms=int(kafka.rebalance_timeout_s * 1000))
+        producer = AIOKafkaProducer(bootstrap_servers=servers, acks="all")
+        return consumer, producer
+
+    async def run(self, stop: asyncio.Event) -> None:
+        consumer, producer = self._kafka_clients()
+        async with aiohttp.ClientSession() as session:
+            self.notifiers = {
+                integration.name: build_notifier(integration, session, self.settings.alerts.smtp,
+                                                 self.mqtt)
+                for receiver in self.policy.receivers.values()
+                for integration in receiver.integrations
+            }
+            self.engine.restore(time.time())
+            await producer.start()
+            await consumer.start()
+            try:
+                workers = [asyncio.create_task(self._consume(consumer, producer, stop)),
+                           asyncio.create_task(self._schedule(stop))]
+                stopped = asyncio.create_task(stop.wait())
+                done, _ = await asyncio.wait([*workers, stopped],
+                                             return_when=asyncio.FIRST_COMPLETED)
+                for task in workers:
+                    task.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
+                stopped.cancel()
+                for task in done:
+                    if task is not stopped and task.exception():
+                        raise task.exception()  # type: ignore[misc]
+                await self._drain()
+            finally:
+                await consumer.stop()
+                await producer.stop()
+                await asyncio.to_thread(self.mqtt.close)
+
+    async def _consume(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer,
+                       stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=500)
+            records = [r for partition_records in batches.values() for r in partition_records]
+            if not records:
+                continue
+            now = time.time()
+            alerts: list[Alert] = []
+            for record in records:
+                try:
+                    alert = parse_alert_record(record.value, now)
+                except AlertParseError as exc:
+                    log.warning("alert record %s/%d@%d refused: %s", record.topic,
+                                record.partition, record.offset, exc)
+                    await producer.send_and_wait(self.settings.kafka.deadletter_topic,
+                                                 deadletter_record(record, str(exc)),
+                                                 key=record.key)
+                    self.stats["deadletters"] += 1
+                    continue
+                alert.team = self.engine.team_for(alert)
+                alerts.append(alert)
+            self.stats["alerts_received"] += len(alerts)
+            stored = await asyncio.to_thread(self.store.upsert_alerts, alerts) if alerts else []
+            self.stats["alerts_stored"] += len(stored)
+            self.engine.ingest(stored, time.time())
+            await consumer.commit()
+
+    async def _schedule(self, stop: asyncio.Event) -> None:
+        tick = self.settings.alerts.tick_s
+        while not stop.is_set():
+            now = time.time()
+            for pending in self.engine.due(now):
+                self._spawn(self._deliver_group(pending))
+            for alert_id, pendings in self.engine.escalations_due(now):
+                self._spawn(self._escalate(alert_id, pendings))
+            await asyncio.sleep(tick)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _deliver_group(self, pending: Pending) -> None:
+        ok = False
+        try:
+            ok = await self.deliverer.deliver(self.notifiers[pending.integration.name],
+                                              pending.notification)
+        finally:
+            self.engine.delivered(pending, ok, time.time())
+
+    async def _escalate(self, alert_id: str, pendings: list[Pending]) -> None:
+        await asyncio.gather(*(self.deliverer.deliver(self.notifiers[p.integration.name],
+                                                      p.notification) for p in pendings))
+        self.engine.escalated(alert_id)
+        self.stats["escalations"] += 1
+
+    async def _drain(self) -> None:
+        """Let deliveries in flight finish (briefly), so a clean stop repeats nothing."""
+        if not self.tasks:
+            return
+        _, late = await asyncio.wait(set(self.tasks), timeout=SHUTDOWN_GRACE_S)
+        for task in late:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*late, return_exceptions=True)
+
+
+async def run_dispatcher(settings: Settings, stop: asyncio.Event,
+                         stats: dict[str, Any] | None = None) -> None:
+    """Consume the alerts topic and notify until `stop` is set.
+
+    `stats` (if given) is updated in place: ``alerts_received``,
+    ``alerts_stored``, ``alerts_delivered`` (alerts carried by successful
+    notifications, counted per integration), ``notifications_sent``,
+    ``delivery_failures`` (notifications given up after all retries, each
+    with a dead-letter record in the store), ``delivery_retries``,
+    ``deadletters`` (records sent to the Kafka dead-letter topic) and
+    ``escalations``.
+    """
+    stats = {} if stats is None else stats
+    for key in STAT_KEYS:
+        stats.setdefault(key, 0)
+    policy = load_policy(settings)
+    store = open_store(settings)
+    try:
+        await Dispatcher(settings, policy, store, stats).run(stop)
+    finally:
+        store.close()

@@ -1,0 +1,185 @@
+"""The dispatcher's brain: routing, grouping, muting and escalation, without any I/O.
+
+Why separate from `gridwatch.alerts.dispatcher`: the rules (what to tell
+whom, when) are where mistakes hide, and here they run against a clock the
+caller passes in, so tests can step through group waits and silences
+without sleeping. The dispatcher feeds stored alerts in, asks what is due,
+delivers it, and reports back what was delivered.
+
+Muting is decided at notification time, not at arrival, exactly so that an
+alert muted by an outage, a silence or flapping comes back by itself when
+the reason ends.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from gridwatch.alerts.flapping import FlapDetector
+from gridwatch.alerts.grouping import AlertGroup, decide, group_key, notification_id, removable
+from gridwatch.alerts.inhibition import Inhibitor
+from gridwatch.alerts.model import Alert
+from gridwatch.alerts.notification import Notification
+from gridwatch.alerts.policy import AlertPolicy, Integration, Route
+from gridwatch.alerts.routing import match_routes, owning_team
+from gridwatch.alerts.silences import Silencer
+from gridwatch.alerts.store import AlertStore, NotifyRecord
+from gridwatch.detectors.base import FIRING
+
+
+@dataclass
+class Pending:
+    """A notification the engine wants delivered to one integration."""
+
+    integration: Integration
+    notification: Notification
+
+
+class AlertEngine:
+    """In-memory groups over the store's active alerts; the store keeps what must survive."""
+
+    def __init__(self, policy: AlertPolicy, store: AlertStore, flaps: FlapDetector) -> None:
+        self.policy, self.store, self.flaps = policy, store, flaps
+        self.inhibitor = Inhibitor(policy.inhibit_rules)
+        self.silencer = Silencer(policy.windows)
+        self.groups: dict[str, AlertGroup] = {}
+        self.active: dict[str, Alert] = {}
+        self.records: dict[tuple[str, str], NotifyRecord] = {}
+        self.in_flight: set[tuple[str, str]] = set()
+        self.escalating: set[str] = set()
+
+    def team_for(self, alert: Alert) -> str:
+        return owning_team(self.policy.route, alert.labels())
+
+    def restore(self, now: float) -> None:
+        """Rebuild groups after a restart from the store's alerts and notification log."""
+        self.records = {(r.group_key, r.integration): r for r in self.store.get_notify_records()}
+        self.ingest(self.store.active_alerts(), now)
+        for group in self.groups.values():
+            sent = [r.sent_at for (key, _), r in self.records.items() if key == group.key]
+            if sent:
+                group.next_flush = min(group.next_flush,
+                                       max(sent) + group.route.group_interval_s)
+
+    def ingest(self, alerts: list[Alert], now: float) -> None:
+        """Take stored (merged) alerts into their groups; new groups start their wait."""
+        for alert in alerts:
+            self.active[alert.id] = alert
+            self.flaps.observe(alert)
+            for route in match_routes(self.policy.route, alert.labels()):
+                self._join(route, alert, now)
+
+    def _join(self, route: Route, alert: Alert, now: float) -> None:
+        key, labels = group_key(route, alert.labels())
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = AlertGroup(key, route, labels,
+                                                  next_flush=now + route.group_wait_s)
+        group.alerts[alert.id] = alert
+
+    def mute_reason(self, alert: Alert, now: float) -> str:
+        """Why `alert` must not be notified now ('' when it may be)."""
+        source = self.inhibitor.inhibited_by(alert)
+        if source:
+            return f"inhibited by {source}"
+        silence = self.silencer.silenced_by(alert.labels(), now)
+        if silence:
+            return f"silenced by {silence}"
+        if self.flaps.is_flapping(alert.kind, alert.entity):
+            return "flapping"
+        return ""
+
+    def refresh_mutes(self, now: float) -> None:
+        self.inhibitor.refresh(self.active.values())
+        self.silencer.refresh(self.store.list_silences(now=now))
+
+    def due(self, now: float) -> list[Pending]:
+        """Notifications owed by groups whose timer has expired."""
+        due_groups = [g for g in self.groups.values() if g.next_flush <= now]
+        if not due_groups:
+            return []
+        self.refresh_mutes(now)
+        pending: list[Pending] = []
+        for group in due_groups:
+            group.next_flush = now + group.route.group_interval_s
+            muted = {a.id for a in group.alerts.values() if self.mute_reason(a, now)}
+            for integration in self.policy.receivers[group.route.receiver].integrations:
+                slot = (group.key, integration.name)
+                if slot in self.in_flight:
+                    continue
+                decision = decide(group, muted, self.records.get(slot), now)
+                if decision is None:
+                    continue
+                self.in_flight.add(slot)
+                pending.append(Pending(integration, Notification(
+                    id=notification_id(group.key, integration.name, decision),
+                    receiver=group.route.receiver, integration=integration.name,
+                    group_key=group.key, group_labels=group.labels, firing=decision.firing,
+                    resolved=decision.resolved, sent_at=now)))
+            self._prune(group)
+        return pending
+
+    def delivered(self, pending: Pending, ok: bool, now: float) -> None:
+        """Record what an integration now knows, so a restart does not repeat it."""
+        note = pending.notification
+        slot = (note.group_key, pending.integration.name)
+        self.in_flight.discard(slot)
+        if ok:
+            record = NotifyRecord(note.group_key, pending.integration.name, now,
+                                  [a.id for a in note.firing], [a.id for a in note.resolved])
+            self.store.put_notify_record(record)
+            self.records[slot] = record
+        group = self.groups.get(note.group_key)
+        if group is not None:
+            self._prune(group)
+
+    def _prune(self, group: AlertGroup) -> None:
+        """Drop resolved alerts nobody still believes firing; drop empty groups."""
+        if any(key == group.key for key, _ in self.in_flight):
+            return
+        records = [r for (key, _), r in self.records.items() if key == group.key]
+        for alert_id in removable(group, records):
+            del group.alerts[alert_id]
+        if not group.alerts:
+            del self.groups[group.key]
+            for slot in [s for s in self.records if s[0] == group.key]:
+                del self.records[slot]
+            self.store.delete_notify_records(group.key)
+        still_grouped = {aid for g in self.groups.values() for aid in g.alerts}
+        for alert_id in [aid for aid, a in self.active.items()
+                         if a.status != FIRING and aid not in still_grouped]:
+            del self.active[alert_id]
+
+    def escalations_due(self, now: float) -> list[tuple[str, list[Pending]]]:
+        """Critical alerts nobody acknowledged in time, with the notifications to send."""
+        out: list[tuple[str, list[Pending]]] = []
+        escalated: set[str] | None = None
+        for alert in list(self.active.values()):
+            team = self.policy.teams.get(alert.team)
+            rule = team.escalation if team else None
+            if (rule is None or alert.status != FIRING or alert.id in self.escalating
+                    or alert.severity not in rule.severities
+                    or now - alert.received_at < rule.after_s):
+                continue
+            if escalated is None:
+                escalated = self.store.escalated_ids()
+                self.refresh_mutes(now)
+            current = self.store.get_alert(alert.id)
+            if (alert.id in escalated or current is None or current.work_state != "new"
+                    or self.mute_reason(current, now)):
+                continue
+            self.escalating.add(alert.id)
+            labels = {"team": alert.team, "area": alert.area, "kind": alert.kind}
+            key = f"escalation:{alert.id}"
+            pendings = [Pending(integration, Notification(
+                id=f"esc-{alert.id}", receiver=rule.receiver, integration=integration.name,
+                group_key=key, group_labels=labels, firing=[current], resolved=[],
+                escalation=True, sent_at=now))
+                for integration in self.policy.receivers[rule.receiver].integrations]
+            out.append((alert.id, pendings))
+        return out
+
+    def escalated(self, alert_id: str, now: float | None = None) -> None:
+        self.store.mark_escalated(alert_id, time.time() if now is None else now)
+        self.escalating.discard(alert_id)
