@@ -190,10 +190,78 @@ class LowVoltageSettings:
 
 
 @dataclass
+class DataQualitySettings:
+    """Data-quality screen: duplicates, late and skewed readings, drop-outs, stuck meters."""
+
+    interval_s: int = 900
+    clock_tolerance_s: float = 60.0
+    quiet_intervals: int = 8
+    dropout_min_missing: int = 2
+    collection_min_rate: float = 0.5
+    stuck_intervals: int = 6
+
+
+@dataclass
+class FaultSettings:
+    """Fault detectors: outages, power and phase loss, overload, sag and swell."""
+
+    nominal_v: float = 220.0
+    dead_voltage_v: float = 50.0
+    outage_dark_fraction: float = 0.8
+    sag_pu: float = 0.9
+    swell_pu: float = 1.08
+    overload_ratio: float = 1.0
+    overload_clear_ratio: float = 0.95
+
+
+@dataclass
+class TheftSettings:
+    """Theft: meter signs (tamper, reverse, phase, stopped) and the energy balance."""
+
+    tamper_events: list[str] = field(default_factory=lambda: [
+        "cover_open", "terminal_cover_open", "magnetic_interference"])
+    quiet_intervals: int = 16
+    reverse_min_kwh: float = 0.005
+    phase_min_current_a: float = 0.5
+    phase_tamper_intervals: int = 2
+    zero_energy_intervals: int = 8
+    utc_offset_hours: float = 0.0
+    night_bins: list[int] = field(default_factory=lambda: [0])
+    baseline_fading: float = 0.1
+    warmup_bins: int = 3
+    loss_z: float = 3.0
+    min_excess_kwh: float = 0.2
+    match_low: float = 0.4
+    match_high: float = 2.5
+    llr_min: float = 3.0
+    evidence_cap: float = 12.0
+    evidence_threshold: float = 12.0
+    evidence_decay: float = 0.5
+    calm_decay: float = 0.8
+    min_bins: int = 2
+
+
+@dataclass
+class LeakageSettings:
+    """Leakage and metering faults from the area's line-loss rate."""
+
+    loss_fading: float = 0.05
+    ratio_floor: float = 0.003
+    evidence_threshold: float = 10.0
+    min_bins: int = 3
+    clear_z: float = 1.5
+    negative_loss_ratio: float = -0.01
+
+
+@dataclass
 class DetectorSettings:
     """Parameters of every detector; each sub-section belongs to one detector."""
 
     low_voltage: LowVoltageSettings = field(default_factory=LowVoltageSettings)
+    data_quality: DataQualitySettings = field(default_factory=DataQualitySettings)
+    faults: FaultSettings = field(default_factory=FaultSettings)
+    theft: TheftSettings = field(default_factory=TheftSettings)
+    leakage: LeakageSettings = field(default_factory=LeakageSettings)
 
 
 @dataclass

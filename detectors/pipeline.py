@@ -4,18 +4,45 @@ Why a single entry point: the evaluation harness must score *exactly* what
 runs in production. The worker keeps one `AreaState` per transformer area in
 a Faust table and calls `AreaPipeline.process` once per Kafka record (one
 area's batch); the evaluator calls the same method over a simulated stream.
+
+Order inside a batch: the data-quality screen first (duplicates and late
+readings are reported and dropped, skewed clocks re-stamped), then interval
+by interval, oldest first: faults (they decide whether the area is powered
+at all), theft signs, the energy balance, low-voltage zones, and finally the
+meters' last values are stored for the next interval.
+
+Hot reload: the state holds no settings, so `reconfigure` swaps the
+detectors' parameters on a live pipeline and every area's state carries on.
 """
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass
 
-from gridwatch.config import DetectorSettings
+import numpy as np
+
+from gridwatch.config import DetectorSettings, settings_as_dict
+from gridwatch.detectors.balance import EnergyBalance
 from gridwatch.detectors.base import Finding
+from gridwatch.detectors.data_quality import (
+    BatchScreen,
+    check_collection,
+    check_gap,
+    stuck_meters,
+)
+from gridwatch.detectors.episodes import Episodes
+from gridwatch.detectors.faults import FaultDetector
+from gridwatch.detectors.frame import IntervalFrame
 from gridwatch.detectors.low_voltage import LowVoltageState, LowVoltageZoneDetector
+from gridwatch.detectors.state import AreaState
+from gridwatch.detectors.theft_signs import TheftSignDetector
 from gridwatch.streams.schema import Batch
+
+__all__ = ["AreaPipeline", "AreaResult", "AreaState", "MetricPoint"]
+
+log = logging.getLogger(__name__)
+DAY_S = 86_400
 
 
 @dataclass(slots=True)
@@ -26,23 +53,6 @@ class MetricPoint:
     tags: dict[str, str]
     fields: dict[str, float]
     ts: float
-
-
-@dataclass
-class AreaState:
-    """Everything the detectors remember about one area between batches."""
-
-    low_voltage: LowVoltageState = field(default_factory=LowVoltageState)
-
-    def dumps(self) -> bytes:
-        return json.dumps({"low_voltage": self.low_voltage.to_dict()}).encode()
-
-    @classmethod
-    def loads(cls, raw: bytes | None) -> AreaState:
-        if not raw:
-            return cls()
-        data = json.loads(raw)
-        return cls(low_voltage=LowVoltageState.from_dict(data["low_voltage"]))
 
 
 @dataclass
@@ -58,40 +68,142 @@ class AreaPipeline:
     """Runs every detector over one area's batch, interval by interval."""
 
     def __init__(self, settings: DetectorSettings) -> None:
+        self._build(settings)
+
+    def _build(self, settings: DetectorSettings) -> None:
         self.settings = settings
+        interval = settings.data_quality.interval_s
+        self.screen = BatchScreen(settings.data_quality)
+        self.faults = FaultDetector(settings.faults)
+        self.signs = TheftSignDetector(settings.theft, interval,
+                                       settings.faults.dead_voltage_v)
+        self.balance = EnergyBalance(settings.theft, settings.leakage, interval)
         self.low_voltage = LowVoltageZoneDetector(settings.low_voltage)
 
+    def reconfigure(self, settings: DetectorSettings) -> dict[str, tuple[object, object]]:
+        """Swap in new parameters; return (and log) every changed key as (old, new)."""
+        old, new = _flatten(settings_as_dict(self.settings)), _flatten(settings_as_dict(settings))
+        changes = {k: (old.get(k), new.get(k)) for k in sorted(old.keys() | new.keys())
+                   if old.get(k) != new.get(k)}
+        for key, (before, after) in changes.items():
+            log.info("detector setting %s changed: %r -> %r", key, before, after)
+        self._build(settings)
+        return changes
+
     def process(self, batch: Batch, state: AreaState) -> AreaResult:
-        by_ts: dict[float, list] = defaultdict(list)
-        for reading in batch.readings:
-            by_ts[reading.ts].append(reading)
-        findings: list[Finding] = []
+        """Judge one batch of one area, updating `state` in place."""
+        episodes = Episodes(state.scalars.setdefault("episodes", {}), batch.area, batch.feeder)
+        table = state.meters
+        groups = self.screen.screen(batch, table, episodes)
         points: list[MetricPoint] = []
         tags = {"area": batch.area, "feeder": batch.feeder}
-        for ts in sorted(by_ts):
-            customers = [r for r in by_ts[ts] if r.role == "customer"]
-            voltages = {r.meter: min(r.voltage) for r in customers}
-            phases = {r.meter: r.phases for r in customers}
-            findings += self.low_voltage.observe(state.low_voltage, batch.area, batch.feeder, ts,
-                                                 voltages, phases)
-            points.append(self._rollup(tags, ts, by_ts[ts], state))
-        return AreaResult(findings, points, len(batch.readings))
+        for ts, readings in groups.items():
+            frame = IntervalFrame.build(ts, readings, table)
+            points += self._interval(batch, frame, state, episodes, tags)
+        return AreaResult(episodes.findings, points, len(batch.readings))
 
-    def _rollup(self, tags: dict[str, str], ts: float, readings: list, state: AreaState
-                ) -> MetricPoint:
-        volts = [min(r.voltage) for r in readings if r.role == "customer"]
+    def _interval(self, batch: Batch, frame: IntervalFrame, state: AreaState,
+                  episodes: Episodes, tags: dict[str, str]) -> list[MetricPoint]:
+        s = self.settings
+        table, scalars, col, rows, ts = state.meters, state.scalars, state.meters.col, \
+            frame.rows, frame.ts
+        points: list[MetricPoint] = []
+        check_gap(scalars, episodes, batch.concentrator, ts, s.data_quality)
+        check_collection(scalars, episodes, batch.concentrator, ts, len(rows), len(table),
+                         s.data_quality)
+        self._count_day(scalars, ts, len(rows) + (frame.area is not None), len(table) + 1,
+                        points, tags)
+        dead = s.faults.dead_voltage_v
+        powered = frame.vmin >= dead
+        stuck = stuck_meters(table, rows, frame.energy, frame.vmin.astype(np.float32),
+                             frame.power.astype(np.float32), ts, episodes, s.data_quality)
+        stuck &= powered
+        view = self.faults.observe(frame, table, scalars, episodes)
+        self.signs.observe(frame, table, view, episodes)
+        step = frame.energy - col["energy"][rows]
+        zero = (step <= 0) & powered & ~stuck & np.isfinite(step)
+        col["zero_run"][rows] = np.where(zero, np.minimum(col["zero_run"][rows] + 1, 30_000), 0)
+
+        bal = scalars.setdefault("balance", {})
+        bin_id = self.balance.bin_of(ts)
+        if bal.get("bin") is not None and bin_id > bal["bin"]:
+            stuck_all = np.zeros(len(table), bool)
+            for meter in episodes.open_entities("dq_stuck_meter"):
+                stuck_all[table.index[meter]] = True
+            closed = self.balance.close_bin(bal["bin"], table, bal, episodes, stuck_all)
+            if closed is not None:
+                points.append(MetricPoint("gridwatch_balance", tags, {
+                    "excess_kwh": closed.excess_kwh, "excess_z": closed.z,
+                    "line_loss_rate": closed.loss_rate}, ts))
+        if bal.get("bin") is None or bin_id > bal["bin"]:
+            bal["bin"] = bin_id
+        usable = not (view.area_dark or view.phase_lost or stuck.any()
+                      or episodes.open_entities("dq_stuck_meter"))
+        area_energy = frame.area.energy_kwh if frame.area is not None else None
+        self.balance.observe(ts, table, rows, frame.energy, area_energy, bal, usable)
+
+        live = powered & ~stuck
+        lv_state = LowVoltageState.from_dict(scalars.get("low_voltage") or {})
+        phases = {r.meter: r.phases for r in frame.readings}
+        voltages = {r.meter: min(r.voltage) for r, ok in zip(frame.readings, live, strict=True)
+                    if ok}
+        if not view.area_dark:
+            episodes.findings += self.low_voltage.observe(lv_state, batch.area, batch.feeder, ts,
+                                                          voltages, phases)
+        scalars["low_voltage"] = lv_state.to_dict()
+
+        col["last_ts"][rows] = ts
+        col["energy"][rows] = frame.energy
+        col["reverse"][rows] = frame.reverse
+        col["voltage"][rows] = frame.vmin
+        col["power"][rows] = frame.power
+        points.append(self._rollup(tags, frame, lv_state, view.area_dark))
+        return points
+
+    def _count_day(self, scalars: dict, ts: float, received: int, expected: int,
+                   points: list[MetricPoint], tags: dict[str, str]) -> None:
+        """Collection success rate per area per day, written when the day ends."""
+        day = int(ts // DAY_S)
+        tally = scalars.setdefault("day", {"day": day, "received": 0, "expected": 0})
+        if day != tally["day"]:
+            intervals = DAY_S / self.settings.data_quality.interval_s
+            expected_day = tally["expected"] / max(tally.get("intervals", 1), 1) * intervals
+            rate = tally["received"] / expected_day if expected_day else 0.0
+            points.append(MetricPoint("gridwatch_area_daily", tags,
+                                      {"collection_rate": min(rate, 1.0),
+                                       "readings": float(tally["received"])},
+                                      float(tally["day"] + 1) * DAY_S))
+            tally.update(day=day, received=0, expected=0, intervals=0)
+        tally["received"] += received
+        tally["expected"] += expected
+        tally["intervals"] = tally.get("intervals", 0) + 1
+
+    def _rollup(self, tags: dict[str, str], frame: IntervalFrame, lv_state: LowVoltageState,
+                area_dark: bool) -> MetricPoint:
+        volts = frame.vmin
         fields: dict[str, float] = {
-            "readings": float(len(readings)),
-            "power_kw": float(sum(r.power_kw for r in readings if r.role == "customer")),
+            "readings": float(len(frame.readings) + (frame.area is not None)),
+            "power_kw": float(frame.power.sum()),
+            "outage": 1.0 if area_dark else 0.0,
         }
-        if volts:
+        if volts.size:
             lower = self.settings.low_voltage.single_phase.lower_v
-            fields |= {"voltage_min_v": min(volts), "voltage_mean_v": sum(volts) / len(volts),
-                       "voltage_max_v": max(volts),
-                       "low_voltage_points": float(sum(v < lower for v in volts))}
-        rate = self.low_voltage.qualification_rate(state.low_voltage)
+            fields |= {"voltage_min_v": float(volts.min()), "voltage_mean_v": float(volts.mean()),
+                       "voltage_max_v": float(volts.max()),
+                       "low_voltage_points": float((volts < lower).sum())}
+        rate = self.low_voltage.qualification_rate(lv_state)
         if rate is not None:
             fields["voltage_qualification_rate"] = rate
-        fields["low_voltage_zone"] = 1.0 if state.low_voltage.firing_since is not None else 0.0
-        return MetricPoint("gridwatch_area", tags, fields, ts)
+        fields["low_voltage_zone"] = 1.0 if lv_state.firing_since is not None else 0.0
+        return MetricPoint("gridwatch_area", tags, fields, frame.ts)
 
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in tree.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            out |= _flatten(value, name)
+        else:
+            out[name] = value
+    return out

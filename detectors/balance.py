@@ -1,0 +1,340 @@
+"""Energy balance of an area: leakage, metering faults, and theft attributed to a meter.
+
+Why interval by interval: the area meter counts what the customers' meters
+count, plus technical loss (grows with load squared) and whatever is taken
+unmetered. After subtracting a learned technical-loss curve
+(``loss = b + a * area_kWh**2``, refitted only on bins judged healthy) the
+residual ``r_t`` of each 15-minute interval is the unexplained energy. A
+bypass around meter j steals a share of j's own consumption, so ``r_t``
+moves in step with j's metered ``e_jt`` *including its idiosyncratic
+interval-to-interval noise*: a fingerprint no other meter shares. Per bin
+(a quarter of a day) we compare, in least squares, three explanations of
+the residual: "meter j is bypassed" (``r = beta * e_j``), "energy leaks at a
+steady rate" (``r = c``), and "nothing" (``r = 0``). The winner's gain in
+log-likelihood accumulates as evidence (leaky sum per meter or per area);
+an alert fires when it crosses a threshold over at least ``min_bins`` bins.
+A meter whose register stopped (zero energy, voltage present) gives no
+fingerprint; it is matched instead on the size of the excess against its
+own seasonal baseline. A customer on holiday lowers their consumption but
+leaves no unexplained energy, so nothing accumulates against them.
+
+Negative loss (customers' meters counting more than the area meter) is a
+metering fault. Line-loss rate and collection rate are reported per day.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from gridwatch.config import LeakageSettings, TheftSettings
+from gridwatch.detectors.consumption import expected, learn, peer_factor
+from gridwatch.detectors.episodes import Episodes
+from gridwatch.detectors.state import BINS_PER_DAY, MeterTable
+
+NAME = "energy_balance"
+TL_FADING = 0.85          # weight kept by the technical-loss fit per healthy bin merged
+MIN_RESID_KWH = 0.01      # floor of the per-interval residual standard deviation
+THEFT_KINDS = ("theft_bypass", "theft_night_bypass", "theft_meter_stopped")
+
+
+@dataclass
+class BinClose:
+    """What a closed bin contributed, for metrics."""
+
+    excess_kwh: float
+    z: float
+    loss_rate: float
+
+
+class EnergyBalance:
+    """Interval residuals, bin attribution and the area's leakage/metering-fault state."""
+
+    def __init__(self, theft: TheftSettings, leakage: LeakageSettings, interval_s: int) -> None:
+        self.theft = theft
+        self.leakage = leakage
+        self.interval_s = interval_s
+        self.bin_s = 86_400 // BINS_PER_DAY
+        self.offset_s = theft.utc_offset_hours * 3600.0
+
+    def bin_of(self, ts: float) -> int:
+        """Bin holding the interval that ends at `ts` (an interval ending on a boundary
+        belongs to the bin before it)."""
+        return int(math.floor((ts - 1 + self.offset_s) / self.bin_s))
+
+    # ---------------------------------------------------------------- per interval
+    def observe(self, ts: float, table: MeterTable, rows: np.ndarray, energy: np.ndarray,
+                area_energy: float | None, bal: dict, usable: bool) -> None:
+        """Accumulate one interval's residual; call before the registers are overwritten.
+
+        `usable` is False when the interval cannot be balanced (stuck meter,
+        outage, missing readings).
+        """
+        col = table.col
+        prev_ts = col["last_ts"][rows]
+        consecutive = (len(rows) == len(table)
+                       and bool(np.all(prev_ts == ts - self.interval_s))
+                       and bal.get("area_prev_ts") == ts - self.interval_s
+                       and area_energy is not None)
+        if consecutive and usable:
+            e = energy - col["energy"][rows]
+            a_kwh = area_energy - bal["area_prev"]
+            if a_kwh >= 0 and np.all(e >= 0):
+                loss = a_kwh - float(e.sum())
+                r = loss - self._predict(bal, a_kwh)
+                col["s_re"][rows] += r * e
+                col["s_ee"][rows] += e * e
+                acc = bal.setdefault("acc", [0.0] * 8)
+                x = a_kwh * a_kwh
+                for i, v in enumerate((1.0, r, r * r, x, x * x, loss, x * loss, a_kwh)):
+                    acc[i] += v
+        if area_energy is not None:
+            bal["area_prev"] = area_energy
+            bal["area_prev_ts"] = ts
+
+    @staticmethod
+    def _predict(bal: dict, a_kwh: float) -> float:
+        fit = bal.get("fit")
+        if not fit:
+            return 0.0
+        return fit[0] + fit[1] * a_kwh * a_kwh
+
+    # ---------------------------------------------------------------- per bin
+    def close_bin(self, bin_id: int, table: MeterTable, bal: dict, episodes: Episodes,
+                  stuck: np.ndarray) -> BinClose | None:
+        """Judge the bin that just ended; reset the bin accumulators."""
+        col = table.col
+        acc = bal.pop("acc", None)
+        s_re, s_ee = col["s_re"].copy(), col["s_ee"].copy()
+        col["s_re"][:] = 0.0
+        col["s_ee"][:] = 0.0
+        bin_end = (bin_id + 1) * self.bin_s - self.offset_s
+        bin_start = bin_end - self.bin_s
+        slot = bin_id % BINS_PER_DAY
+        energy_now = col["energy"]
+        bin_kwh = energy_now - col["bin_start_energy"]
+        complete = (col["last_ts"] == bin_end) & (col["bin_start_ts"] == bin_start)
+        col["bin_start_energy"][:] = energy_now
+        col["bin_start_ts"][:] = col["last_ts"]
+        self._learn_meters(table, bin_kwh, complete & ~stuck, slot)
+        expected_n = self.bin_s / self.interval_s
+        if acc is None or acc[0] < 0.75 * expected_n:
+            return None
+        n, sum_r = acc[0], acc[1]
+        var = max(bal.get("var", MIN_RESID_KWH ** 2), MIN_RESID_KWH ** 2)
+        sigma = math.sqrt(var)
+        warm = bal.get("healthy_bins", 0) >= self.theft.warmup_bins
+        z = sum_r / (sigma * math.sqrt(n)) if warm else 0.0
+        area_kwh = acc[7]
+        loss_rate = acc[5] / area_kwh if area_kwh > 0 else 0.0
+        suspicious = warm and z > self.theft.loss_z and sum_r > self.theft.min_excess_kwh
+        if suspicious:
+            self._attribute(table, bal, episodes, s_re, s_ee, bin_kwh, complete, stuck, slot,
+                            sum_r, n, var, bin_start, bin_end)
+        else:
+            self._decay(table, bal, factor=self.theft.calm_decay)
+        self._judge_theft(table, episodes, bin_end, slot)
+        self._judge_leakage(bal, episodes, bin_end, z, sum_r, n)
+        self._judge_negative(bal, episodes, bin_end, loss_rate)
+        if not suspicious and not episodes.open_entities("leakage"):
+            self._learn_area(bal, acc)
+        return BinClose(sum_r, z, loss_rate)
+
+    def _learn_meters(self, table: MeterTable, bin_kwh: np.ndarray, usable: np.ndarray,
+                      slot: int) -> None:
+        col = table.col
+        calm = usable & (col["evidence"] < 1.0)
+        mean, var, count = col["base_mean"][:, slot], col["base_var"][:, slot], \
+            col["base_n"][:, slot]
+        factor = peer_factor(bin_kwh, mean, calm & (count >= self.theft.warmup_bins))
+        learn(mean, var, count, bin_kwh / factor, calm, self.theft.baseline_fading)
+        col["base_mean"][:, slot], col["base_var"][:, slot], col["base_n"][:, slot] = \
+            mean, var, count
+
+    def _learn_area(self, bal: dict, acc: list[float]) -> None:
+        """Merge a healthy bin into the technical-loss fit and the residual variance."""
+        fit_acc = bal.get("fit_acc", [0.0] * 5)
+        merged = [TL_FADING * old + new for old, new in
+                  zip(fit_acc, (acc[0], acc[3], acc[4], acc[5], acc[6]), strict=True)]
+        bal["fit_acc"] = merged
+        w, sx, sxx, sy, sxy = merged
+        mean_x, mean_y = sx / w, sy / w
+        cov = sxy / w - mean_x * mean_y
+        vx = sxx / w - mean_x * mean_x
+        slope = max(cov / vx, 0.0) if vx > 1e-12 else 0.0
+        bal["fit"] = [mean_y - slope * mean_x, slope]
+        n, sum_r, sum_rr = acc[0], acc[1], acc[2]
+        bin_var = max(sum_rr / n - (sum_r / n) ** 2, 0.0)
+        healthy = bal.get("healthy_bins", 0)
+        if healthy >= 1:
+            old = bal.get("var", bin_var)
+            bal["var"] = old + max(0.1, 1.0 / (healthy + 1)) * (bin_var - old)
+        bal["healthy_bins"] = healthy + 1
+
+    def _attribute(self, table: MeterTable, bal: dict, episodes: Episodes, s_re: np.ndarray,
+                   s_ee: np.ndarray, bin_kwh: np.ndarray, complete: np.ndarray,
+                   stuck: np.ndarray, slot: int, sum_r: float, n: float, var: float,
+                   bin_start: float, bin_end: float) -> None:
+        """Give the bin's unexplained energy to the explanation that fits it best."""
+        col = table.col
+        t = self.theft
+        cap = t.evidence_cap
+        gain_const = sum_r * sum_r / n
+        fits = np.where((s_re > 0) & (s_ee > 0) & complete & ~stuck,
+                        s_re * s_re / np.maximum(s_ee, 1e-12), 0.0)
+        order = np.argsort(fits)[::-1]
+        best = int(order[0]) if fits.size else -1
+        second = float(fits[order[1]]) if fits.size > 1 else 0.0
+        stopped = self._stopped_candidate(table, bin_kwh, complete, slot, sum_r)
+        gain = 0.0
+        culprit = -1
+        if stopped >= 0:
+            culprit, gain = stopped, cap / 2
+        elif best >= 0 and fits[best] > gain_const:
+            culprit = best
+            gain = (fits[best] - max(second, gain_const)) / (2 * var)
+        if culprit >= 0 and gain >= t.llr_min:
+            gain = min(gain, cap)
+            self._decay(table, bal, keep=culprit)
+            if col["evidence"][culprit] <= 0:
+                col["evidence_since"][culprit] = bin_start
+                col["stolen_kwh"][culprit] = 0.0
+                col["evidence_bins"][culprit] = 0
+            col["evidence"][culprit] += gain
+            if slot in t.night_bins:
+                col["evidence_night"][culprit] += gain
+            col["evidence_bins"][culprit] += 1
+            col["stolen_kwh"][culprit] += sum_r
+            return
+        self._decay(table, bal)
+        leak_gain = min((gain_const - (fits[best] if best >= 0 else 0.0)) / (2 * var), cap)
+        if leak_gain > 0:
+            if bal.get("leak_ev", 0.0) <= 0:
+                bal["leak_since"] = bin_start
+                bal["leak_bins"] = 0
+                bal["leak_kwh"] = 0.0
+            bal["leak_ev"] = bal.get("leak_ev", 0.0) + leak_gain
+            bal["leak_bins"] = bal.get("leak_bins", 0) + 1
+            bal["leak_kwh"] = bal.get("leak_kwh", 0.0) + sum_r
+
+    def _stopped_candidate(self, table: MeterTable, bin_kwh: np.ndarray, complete: np.ndarray,
+                           slot: int, sum_r: float) -> int:
+        """A meter that counted nothing all bin with voltage present and whose usual
+        consumption matches the unexplained energy, or -1."""
+        col = table.col
+        per_bin = self.bin_s / self.interval_s
+        zero = complete & (bin_kwh <= 0.0) & (col["zero_run"] >= per_bin - 1)
+        if not zero.any():
+            return -1
+        mu, _ = expected(col["base_mean"][:, slot], col["base_var"][:, slot], 1.0)
+        ratio = np.where(zero & (mu > 0.05), sum_r / np.maximum(mu, 1e-9), np.inf)
+        best = int(np.argmin(np.abs(np.log(np.where(np.isfinite(ratio), ratio, 1e9)))))
+        if self.theft.match_low <= ratio[best] <= self.theft.match_high:
+            return best
+        return -1
+
+    def _decay(self, table: MeterTable, bal: dict, keep: int = -1,
+               factor: float | None = None) -> None:
+        """Shrink evidence: hard when another explanation won the bin, gently on calm bins."""
+        col = table.col
+        d = self.theft.evidence_decay if factor is None else factor
+        kept = col["evidence"][keep] if keep >= 0 else 0.0
+        kept_night = col["evidence_night"][keep] if keep >= 0 else 0.0
+        col["evidence"] *= d
+        col["evidence_night"] *= d
+        col["evidence"][col["evidence"] < 0.5] = 0.0
+        if keep >= 0:
+            col["evidence"][keep] = kept
+            col["evidence_night"][keep] = kept_night
+        bal["leak_ev"] = bal.get("leak_ev", 0.0) * d if keep < 0 else 0.0
+
+    def _judge_theft(self, table: MeterTable, episodes: Episodes, at: float, slot: int) -> None:
+        col = table.col
+        t = self.theft
+        open_theft = {m: k for k in THEFT_KINDS for m in episodes.open_entities(k)}
+        firing = np.flatnonzero((col["evidence"] >= t.evidence_threshold)
+                                & (col["evidence_bins"] >= t.min_bins))
+        per_bin = self.bin_s / self.interval_s
+        for row in firing:
+            meter = table.meters[row]
+            if meter in open_theft:
+                continue
+            stolen = float(col["stolen_kwh"][row])
+            bins = max(1.0, (at - col["evidence_since"][row]) / self.bin_s)
+            night_share = col["evidence_night"][row] / max(col["evidence"][row], 1e-9)
+            if col["zero_run"][row] >= per_bin - 1:
+                kind, what = "theft_meter_stopped", "counts nothing while powered"
+            elif night_share >= 0.8 and bins >= BINS_PER_DAY:
+                kind, what = "theft_night_bypass", "is bypassed at night"
+            elif night_share >= 0.8:
+                continue
+            else:
+                kind, what = "theft_bypass", "is partly bypassed"
+            per_day = stolen / bins * BINS_PER_DAY
+            if kind == "theft_night_bypass":
+                per_day = stolen / max(1.0, bins / BINS_PER_DAY)
+            episodes.fire(kind, meter, "meter", at=at,
+                          started_at=float(col["evidence_since"][row]), detector=NAME,
+                          score=min(1.0, col["evidence"][row] / (2 * t.evidence_threshold)),
+                          observed={"unexplained_kwh": round(stolen, 2),
+                                    "evidence": round(float(col["evidence"][row]), 2),
+                                    "bins": int(col["evidence_bins"][row]),
+                                    "night_share": round(float(night_share), 2)},
+                          threshold={"evidence_threshold": t.evidence_threshold,
+                                     "min_bins": t.min_bins, "loss_z": t.loss_z},
+                          reason=(f"Meter {meter} {what}: the area's unexplained energy "
+                                  f"({stolen:.1f} kWh so far) tracks this meter's own "
+                                  f"consumption better than any other explanation."),
+                          evidence={"rank": "best-fitting meter of the area"},
+                          loss_kwh_per_day=per_day)
+        for meter, kind in open_theft.items():
+            row = table.index[meter]
+            if col["evidence"][row] < 1.0:
+                episodes.resolve(kind, meter, at=at,
+                                 reason=f"The area's balance no longer points at meter {meter}.")
+
+    def _judge_leakage(self, bal: dict, episodes: Episodes, at: float, z: float,
+                       sum_r: float, n: float) -> None:
+        lk = self.leakage
+        area = episodes.area
+        if (bal.get("leak_ev", 0.0) >= lk.evidence_threshold
+                and bal.get("leak_bins", 0) >= lk.min_bins):
+            bins = max(1.0, (at - bal["leak_since"]) / self.bin_s)
+            per_day = bal["leak_kwh"] / bins * BINS_PER_DAY
+            episodes.fire("leakage", area, "area", at=at, started_at=bal["leak_since"],
+                          detector=NAME,
+                          score=min(1.0, bal["leak_ev"] / (2 * lk.evidence_threshold)),
+                          observed={"unexplained_kwh": round(bal["leak_kwh"], 2),
+                                    "bins": bal["leak_bins"], "last_bin_z": round(z, 2)},
+                          threshold={"evidence_threshold": lk.evidence_threshold,
+                                     "loss_z": self.theft.loss_z},
+                          reason=(f"Area {area} loses {per_day:.1f} kWh/day more than its "
+                                  f"technical loss, steadily and not in step with any meter."),
+                          loss_kwh_per_day=per_day)
+        if episodes.is_open("leakage", area):
+            clear = bal.get("leak_clear", 0) + 1 if z < lk.clear_z else 0
+            bal["leak_clear"] = clear
+            if clear >= 2:
+                bal["leak_ev"] = 0.0
+                bal["leak_clear"] = 0
+                episodes.resolve("leakage", area, at=at, observed={"last_bin_z": round(z, 2)},
+                                 reason=f"Area {area} line loss is back to its usual level.")
+
+    def _judge_negative(self, bal: dict, episodes: Episodes, at: float,
+                        loss_rate: float) -> None:
+        area = episodes.area
+        limit = self.leakage.negative_loss_ratio
+        run = bal.get("neg_run", 0) + 1 if loss_rate < limit else 0
+        bal["neg_run"] = run
+        if run >= 2:
+            episodes.fire("metering_fault", area, "area", at=at, detector=NAME,
+                          observed={"loss_rate": round(loss_rate, 4)},
+                          threshold={"negative_loss_ratio": limit},
+                          reason=(f"Customers' meters in area {area} count more energy than "
+                                  f"the area meter (loss rate {loss_rate:.1%}): a metering "
+                                  f"fault."))
+        elif loss_rate >= 0:
+            episodes.resolve("metering_fault", area, at=at,
+                             reason=f"Area {area} line loss is positive again.")

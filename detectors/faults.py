@@ -1,0 +1,187 @@
+"""Faults: area outage, single-meter power loss, phase loss, overload, voltage sag and swell.
+
+Why topology decides: a meter reading ~0 V is a meter problem only if its
+neighbours are fine. When the area meter (at the transformer) is dark, or
+nearly every meter of the area went dark in the same interval, it is an
+area outage; when one phase of the transformer is gone, the single-phase
+meters on it going dark are the phase loss, not a dozen power losses. A
+feeder outage is many areas dark together; that is judged across areas by
+`gridwatch.detectors.feeder`.
+
+Sag and swell are judged on the transformer secondary voltage against the
+area's own recent level (the tap and the feeder set it, not the nominal), so
+a weak transformer's slow evening droop is a low-voltage zone, not a sag.
+Every fault resolves on the first interval the condition is gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gridwatch.config import FaultSettings
+from gridwatch.detectors.episodes import Episodes
+from gridwatch.detectors.frame import IntervalFrame
+from gridwatch.detectors.state import MeterTable
+
+NAME = "faults"
+VOLTAGE_BASE_FADING = 0.05
+
+
+@dataclass
+class FaultView:
+    """What the fault detector concluded, for the detectors that run after it."""
+
+    area_dark: bool
+    dark: np.ndarray          # customer meters without supply in this interval
+    phase_lost: bool
+
+
+class FaultDetector:
+    """Per-interval fault rules over one area's frame.
+
+    >>> from gridwatch.config import FaultSettings
+    >>> from gridwatch.detectors.state import AreaState
+    >>> from gridwatch.streams.schema import Reading
+    >>> state, det = AreaState(), FaultDetector(FaultSettings())
+    >>> def frame(ts, v):
+    ...     rs = [Reading(f"m{i}", ts, "customer", 1, 1.0, [v[i]], [1.0]) for i in range(3)]
+    ...     return IntervalFrame.build(ts, rs, state.meters)
+    >>> ep = Episodes({}, "A1", "F1")
+    >>> det.observe(frame(900, [220.0, 0.0, 221.0]), state.meters, {}, ep).area_dark
+    False
+    >>> [(f.kind, f.entity) for f in ep.findings]
+    [('meter_power_loss', 'm1')]
+    """
+
+    def __init__(self, settings: FaultSettings) -> None:
+        self.settings = settings
+
+    def observe(self, frame: IntervalFrame, table: MeterTable, scalars: dict,
+                episodes: Episodes) -> FaultView:
+        s = self.settings
+        ts = frame.ts
+        dark = frame.vmax < s.dead_voltage_v
+        col = table.col
+        col["dark_run"][frame.rows] = np.where(dark, np.minimum(col["dark_run"][frame.rows] + 1,
+                                                                30_000), 0)
+        area_v = frame.area_voltage(s.dead_voltage_v)
+        dark_share = float(dark.mean()) if dark.size else 0.0
+        area_dark = ((area_v is not None and area_v[1] == 0)
+                     or (dark.size >= 2 and dark_share >= s.outage_dark_fraction))
+        phase_lost = area_v is not None and 0 < area_v[1] < area_v[2]
+        self._outage(episodes, frame, area_dark, dark_share)
+        self._phase_loss(episodes, frame, phase_lost)
+        self._power_loss(episodes, frame, table, dark, area_dark or phase_lost)
+        if area_v is not None and not area_dark:
+            self._overload(episodes, frame)
+            self._sag_swell(episodes, ts, area_v[0], scalars)
+        return FaultView(area_dark, dark, phase_lost)
+
+    def _outage(self, episodes: Episodes, frame: IntervalFrame, area_dark: bool,
+                dark_share: float) -> None:
+        area = episodes.area
+        if area_dark:
+            episodes.fire("outage_area", area, "area", at=frame.ts, detector=NAME,
+                          severity="critical", score=1.0,
+                          observed={"dark_meter_share": round(dark_share, 3),
+                                    "area_meter_voltage": (frame.area.voltage
+                                                           if frame.area else None)},
+                          threshold={"dead_voltage_v": self.settings.dead_voltage_v,
+                                     "outage_dark_fraction": self.settings.outage_dark_fraction},
+                          reason=(f"Area {area} is without supply: the transformer meter and "
+                                  f"{dark_share:.0%} of its meters read below "
+                                  f"{self.settings.dead_voltage_v:.0f} V."))
+        else:
+            episodes.resolve("outage_area", area, at=frame.ts,
+                             reason=f"Supply to area {area} is back.")
+
+    def _phase_loss(self, episodes: Episodes, frame: IntervalFrame, lost: bool) -> None:
+        area = episodes.area
+        if lost and frame.area is not None:
+            volts = frame.area.voltage
+            missing = [p for p, v in zip("abc", volts, strict=False)
+                       if v < self.settings.dead_voltage_v]
+            episodes.fire("phase_loss", area, "area", at=frame.ts, detector=NAME,
+                          severity="critical",
+                          observed={"area_meter_voltage": volts, "lost_phases": missing},
+                          threshold={"dead_voltage_v": self.settings.dead_voltage_v},
+                          reason=(f"Transformer of area {area} lost phase "
+                                  f"{','.join(missing)} while the other phases are live."))
+        elif not lost:
+            episodes.resolve("phase_loss", area, at=frame.ts,
+                             reason=f"All phases of area {area} are live again.")
+
+    def _power_loss(self, episodes: Episodes, frame: IntervalFrame, table: MeterTable,
+                    dark: np.ndarray, supply_fault: bool) -> None:
+        open_now = set(episodes.open_entities("meter_power_loss"))
+        for i in np.flatnonzero(dark):
+            meter = table.meters[frame.rows[i]]
+            if supply_fault and meter not in open_now:
+                continue
+            episodes.fire("meter_power_loss", meter, "meter", at=frame.ts, detector=NAME,
+                          observed={"voltage_v": frame.readings[i].voltage,
+                                    "neighbours_dark": int(dark.sum()) - 1},
+                          threshold={"dead_voltage_v": self.settings.dead_voltage_v},
+                          reason=(f"Meter {meter} lost supply while the rest of area "
+                                  f"{episodes.area} is powered."))
+        if open_now:
+            positions = {table.meters[r]: i for i, r in enumerate(frame.rows)}
+            for meter in open_now:
+                i = positions.get(meter)
+                if i is not None and not dark[i]:
+                    episodes.resolve("meter_power_loss", meter, at=frame.ts,
+                                     observed={"voltage_v": frame.readings[i].voltage},
+                                     reason=f"Meter {meter} has supply again.")
+
+    def _overload(self, episodes: Episodes, frame: IntervalFrame) -> None:
+        area_reading = frame.area
+        if area_reading is None or area_reading.rated_kva <= 0:
+            return
+        kva = sum(v * i for v, i in zip(area_reading.voltage, area_reading.current,
+                                        strict=False)) / 1000.0
+        ratio = kva / area_reading.rated_kva
+        area = episodes.area
+        if ratio > self.settings.overload_ratio:
+            episodes.fire("transformer_overload", area, "area", at=frame.ts, detector=NAME,
+                          score=min(1.0, ratio - 1.0 + 0.5),
+                          observed={"load_kva": round(kva, 2), "load_ratio": round(ratio, 3)},
+                          threshold={"rated_kva": area_reading.rated_kva,
+                                     "overload_ratio": self.settings.overload_ratio},
+                          reason=(f"Transformer of area {area} carries {kva:.0f} kVA, "
+                                  f"{ratio:.0%} of its {area_reading.rated_kva:.0f} kVA rating."))
+        elif ratio < self.settings.overload_clear_ratio:
+            episodes.resolve("transformer_overload", area, at=frame.ts,
+                             observed={"load_ratio": round(ratio, 3)},
+                             reason=f"Transformer of area {area} is back under its rating.")
+
+    def _sag_swell(self, episodes: Episodes, ts: float, volts: float, scalars: dict) -> None:
+        """Judge the secondary voltage against the area's own recent level."""
+        s = self.settings
+        base = scalars.get("v_base")
+        area = episodes.area
+        if base is None:
+            scalars["v_base"] = volts
+            return
+        ratio = volts / base
+        observed = {"voltage_v": round(volts, 1), "ratio_to_usual": round(ratio, 3)}
+        threshold = {"usual_voltage_v": round(base, 1), "sag_pu": s.sag_pu, "swell_pu": s.swell_pu}
+        if ratio < s.sag_pu:
+            episodes.fire("voltage_sag", area, "area", at=ts, detector=NAME, score=1 - ratio,
+                          observed=observed, threshold=threshold,
+                          reason=(f"Transformer voltage of area {area} fell to {volts:.1f} V, "
+                                  f"{ratio:.0%} of its usual {base:.1f} V."))
+        elif ratio > s.swell_pu:
+            episodes.fire("voltage_swell", area, "area", at=ts, detector=NAME, score=ratio - 1,
+                          observed=observed, threshold=threshold,
+                          reason=(f"Transformer voltage of area {area} rose to {volts:.1f} V, "
+                                  f"{ratio:.0%} of its usual {base:.1f} V."))
+        if ratio >= s.sag_pu:
+            episodes.resolve("voltage_sag", area, at=ts, observed=observed,
+                             reason=f"Transformer voltage of area {area} recovered.")
+        if ratio <= s.swell_pu:
+            episodes.resolve("voltage_swell", area, at=ts, observed=observed,
+                             reason=f"Transformer voltage of area {area} is back down.")
+        if s.sag_pu <= ratio <= s.swell_pu:
+            scalars["v_base"] = base + VOLTAGE_BASE_FADING * (volts - base)

@@ -1,0 +1,64 @@
+"""One interval of one area as NumPy columns: what every per-interval detector reads.
+
+Why convert once: the readings arrive as objects; every detector wants the
+same few quantities for all meters of the area at once (minimum and maximum
+phase voltage, registers, power). Building the columns once per interval
+keeps the per-reading Python work to a single pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gridwatch.detectors.state import MeterTable
+from gridwatch.streams.schema import Reading
+
+
+@dataclass
+class IntervalFrame:
+    """Customer-meter columns (row-aligned with `rows`) and the area meter of one interval."""
+
+    ts: float
+    rows: np.ndarray          # table row of each customer reading
+    energy: np.ndarray        # import register, kWh
+    reverse: np.ndarray       # export register, kWh
+    vmin: np.ndarray          # lowest phase voltage
+    vmax: np.ndarray          # highest phase voltage
+    power: np.ndarray         # kW
+    three_phase: list[int]    # positions (into the columns) of three-phase meters
+    readings: list[Reading]   # the customer readings, same order as the columns
+    area: Reading | None      # the area meter's reading, if it came
+
+    @classmethod
+    def build(cls, ts: float, readings: list[Reading], table: MeterTable) -> IntervalFrame:
+        customers = [r for r in readings if r.role == "customer"]
+        area = next((r for r in readings if r.role == "area"), None)
+        n = len(customers)
+        rows = table.index_of([r.meter for r in customers])
+        energy = np.empty(n)
+        reverse = np.empty(n)
+        vmin = np.empty(n)
+        vmax = np.empty(n)
+        power = np.empty(n)
+        three: list[int] = []
+        for i, r in enumerate(customers):
+            energy[i] = r.energy_kwh
+            reverse[i] = r.reverse_kwh
+            power[i] = r.power_kw
+            if r.phases == 3:
+                three.append(i)
+                vmin[i] = min(r.voltage)
+                vmax[i] = max(r.voltage)
+            else:
+                vmin[i] = vmax[i] = r.voltage[0]
+        return cls(ts, rows, energy, reverse, vmin, vmax, power, three, customers, area)
+
+    def area_voltage(self, dead_v: float) -> tuple[float, int, int] | None:
+        """(mean live phase voltage, live phases, phases) of the area meter, if present."""
+        if self.area is None:
+            return None
+        live = [v for v in self.area.voltage if v >= dead_v]
+        mean = sum(live) / len(live) if live else 0.0
+        return mean, len(live), len(self.area.voltage)
