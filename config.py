@@ -228,8 +228,9 @@ class TheftSettings:
     utc_offset_hours: float = 0.0
     night_bins: list[int] = field(default_factory=lambda: [0])
     baseline_fading: float = 0.1
-    warmup_bins: int = 3
-    loss_z: float = 3.0
+    warmup_bins: int = 8
+    baseline_warmup_days: int = 3
+    loss_z: float = 2.5
     min_excess_kwh: float = 0.2
     match_low: float = 0.4
     match_high: float = 2.5

@@ -37,6 +37,9 @@ from gridwatch.detectors.state import BINS_PER_DAY, MeterTable
 NAME = "energy_balance"
 TL_FADING = 0.85          # weight kept by the technical-loss fit per healthy bin merged
 MIN_RESID_KWH = 0.01      # floor of the per-interval residual standard deviation
+CALM_DROP_KEEP = 0.9      # per bin, memory of a drop seen while the area balanced
+LEARN_DROP_Z = 2.5        # a meter this far under its baseline is not learned from
+MIN_BIN_SD_KWH = 0.05     # floor of the standard deviation of a bin's unexplained energy
 THEFT_KINDS = ("theft_bypass", "theft_night_bypass", "theft_meter_stopped")
 
 
@@ -118,15 +121,15 @@ class EnergyBalance:
         complete = (col["last_ts"] == bin_end) & (col["bin_start_ts"] == bin_start)
         col["bin_start_energy"][:] = energy_now
         col["bin_start_ts"][:] = col["last_ts"]
-        self._learn_meters(table, bin_kwh, complete & ~stuck, slot)
         expected_n = self.bin_s / self.interval_s
         if acc is None or acc[0] < 0.75 * expected_n:
+            self._learn_meters(table, bin_kwh, complete & ~stuck, slot)
             return None
         n, sum_r = acc[0], acc[1]
         var = max(bal.get("var", MIN_RESID_KWH ** 2), MIN_RESID_KWH ** 2)
-        sigma = math.sqrt(var)
+        bin_sd = max(math.sqrt(bal.get("bin_var", 0.0)), MIN_BIN_SD_KWH)
         warm = bal.get("healthy_bins", 0) >= self.theft.warmup_bins
-        z = sum_r / (sigma * math.sqrt(n)) if warm else 0.0
+        z = sum_r / bin_sd if warm else 0.0
         area_kwh = acc[7]
         loss_rate = acc[5] / area_kwh if area_kwh > 0 else 0.0
         suspicious = warm and z > self.theft.loss_z and sum_r > self.theft.min_excess_kwh
@@ -138,17 +141,31 @@ class EnergyBalance:
         self._judge_theft(table, episodes, bin_end, slot)
         self._judge_leakage(bal, episodes, bin_end, z, sum_r, n)
         self._judge_negative(bal, episodes, bin_end, loss_rate)
+        self._learn_meters(table, bin_kwh, complete & ~stuck, slot, calm_area=warm and z < 1.0)
         if not suspicious and not episodes.open_entities("leakage"):
             self._learn_area(bal, acc)
         return BinClose(sum_r, z, loss_rate)
 
     def _learn_meters(self, table: MeterTable, bin_kwh: np.ndarray, usable: np.ndarray,
-                      slot: int) -> None:
+                      slot: int, calm_area: bool = False) -> None:
+        """Update the seasonal baselines; remember drops that came without unexplained energy.
+
+        A customer who uses less while the area balances (holiday, a new
+        tenant) has an honest drop: `calm_drop` marks it so a later, unrelated
+        loss in the area is not pinned on them.
+        """
         col = table.col
-        calm = usable & (col["evidence"] < 1.0)
         mean, var, count = col["base_mean"][:, slot], col["base_var"][:, slot], \
             col["base_n"][:, slot]
-        factor = peer_factor(bin_kwh, mean, calm & (count >= self.theft.warmup_bins))
+        warm = count >= self.theft.baseline_warmup_days
+        factor = peer_factor(bin_kwh, mean, usable & warm)
+        mu, sigma = expected(mean, var, factor)
+        drop_z = (mu - bin_kwh) / sigma
+        calm = usable & (col["evidence"] < 1.0) & ((drop_z < LEARN_DROP_Z) | ~warm)
+        honest = usable & warm & (drop_z >= LEARN_DROP_Z) & (col["evidence"] < 1.0)
+        col["calm_drop"] *= CALM_DROP_KEEP
+        if calm_area:
+            col["calm_drop"][honest] += 1.0
         learn(mean, var, count, bin_kwh / factor, calm, self.theft.baseline_fading)
         col["base_mean"][:, slot], col["base_var"][:, slot], col["base_n"][:, slot] = \
             mean, var, count
@@ -169,34 +186,44 @@ class EnergyBalance:
         bin_var = max(sum_rr / n - (sum_r / n) ** 2, 0.0)
         healthy = bal.get("healthy_bins", 0)
         if healthy >= 1:
+            rate = max(0.1, 1.0 / (healthy + 1))
             old = bal.get("var", bin_var)
-            bal["var"] = old + max(0.1, 1.0 / (healthy + 1)) * (bin_var - old)
+            bal["var"] = old + rate * (bin_var - old)
+            old = bal.get("bin_var", sum_r * sum_r)
+            bal["bin_var"] = old + rate * (sum_r * sum_r - old)
         bal["healthy_bins"] = healthy + 1
 
     def _attribute(self, table: MeterTable, bal: dict, episodes: Episodes, s_re: np.ndarray,
                    s_ee: np.ndarray, bin_kwh: np.ndarray, complete: np.ndarray,
                    stuck: np.ndarray, slot: int, sum_r: float, n: float, var: float,
                    bin_start: float, bin_end: float) -> None:
-        """Give the bin's unexplained energy to the explanation that fits it best."""
+        """Score every meter as the explanation of the bin's unexplained energy.
+
+        Level: how much giving the excess back to meter j restores j's own
+        seasonal baseline (a Gaussian log-likelihood gain). Fingerprint: how
+        much better j's interval profile fits the residual than a constant
+        leak does; it only adds to a positive level gain, as rounding of the
+        registers blurs it.
+        """
         col = table.col
         t = self.theft
-        cap = t.evidence_cap
+        mean, var_b, count = (col["base_mean"][:, slot], col["base_var"][:, slot],
+                              col["base_n"][:, slot])
+        warm = complete & ~stuck & (count >= t.baseline_warmup_days)
+        factor = peer_factor(bin_kwh, mean, warm)
+        mu, sigma = expected(mean, var_b, factor)
+        deficit = mu - bin_kwh
+        level = np.where(warm, sum_r * (2 * deficit - sum_r) / (2 * sigma * sigma), -np.inf)
         gain_const = sum_r * sum_r / n
-        fits = np.where((s_re > 0) & (s_ee > 0) & complete & ~stuck,
-                        s_re * s_re / np.maximum(s_ee, 1e-12), 0.0)
-        order = np.argsort(fits)[::-1]
-        best = int(order[0]) if fits.size else -1
-        second = float(fits[order[1]]) if fits.size > 1 else 0.0
-        stopped = self._stopped_candidate(table, bin_kwh, complete, slot, sum_r)
-        gain = 0.0
-        culprit = -1
-        if stopped >= 0:
-            culprit, gain = stopped, cap / 2
-        elif best >= 0 and fits[best] > gain_const:
-            culprit = best
-            gain = (fits[best] - max(second, gain_const)) / (2 * var)
-        if culprit >= 0 and gain >= t.llr_min:
-            gain = min(gain, cap)
+        fits = np.where((s_re > 0) & (s_ee > 0), s_re * s_re / np.maximum(s_ee, 1e-12), 0.0)
+        bonus = np.clip((fits - gain_const) / (2 * var), 0.0, t.evidence_cap / 4)
+        score = np.where(level > 0, level + bonus, level)
+        ratio = deficit / sum_r
+        plausible = (warm & (col["calm_drop"] < 0.5) & (ratio >= t.match_low)
+                     & (ratio <= t.match_high) & (score >= t.llr_min))
+        if plausible.any():
+            culprit = int(np.argmax(np.where(plausible, score, -np.inf)))
+            gain = min(float(score[culprit]), t.evidence_cap)
             self._decay(table, bal, keep=culprit)
             if col["evidence"][culprit] <= 0:
                 col["evidence_since"][culprit] = bin_start
@@ -209,31 +236,14 @@ class EnergyBalance:
             col["stolen_kwh"][culprit] += sum_r
             return
         self._decay(table, bal)
-        leak_gain = min((gain_const - (fits[best] if best >= 0 else 0.0)) / (2 * var), cap)
-        if leak_gain > 0:
-            if bal.get("leak_ev", 0.0) <= 0:
-                bal["leak_since"] = bin_start
-                bal["leak_bins"] = 0
-                bal["leak_kwh"] = 0.0
-            bal["leak_ev"] = bal.get("leak_ev", 0.0) + leak_gain
-            bal["leak_bins"] = bal.get("leak_bins", 0) + 1
-            bal["leak_kwh"] = bal.get("leak_kwh", 0.0) + sum_r
-
-    def _stopped_candidate(self, table: MeterTable, bin_kwh: np.ndarray, complete: np.ndarray,
-                           slot: int, sum_r: float) -> int:
-        """A meter that counted nothing all bin with voltage present and whose usual
-        consumption matches the unexplained energy, or -1."""
-        col = table.col
-        per_bin = self.bin_s / self.interval_s
-        zero = complete & (bin_kwh <= 0.0) & (col["zero_run"] >= per_bin - 1)
-        if not zero.any():
-            return -1
-        mu, _ = expected(col["base_mean"][:, slot], col["base_var"][:, slot], 1.0)
-        ratio = np.where(zero & (mu > 0.05), sum_r / np.maximum(mu, 1e-9), np.inf)
-        best = int(np.argmin(np.abs(np.log(np.where(np.isfinite(ratio), ratio, 1e9)))))
-        if self.theft.match_low <= ratio[best] <= self.theft.match_high:
-            return best
-        return -1
+        z = sum_r / max(math.sqrt(bal.get("bin_var", 0.0)), MIN_BIN_SD_KWH)
+        if bal.get("leak_ev", 0.0) <= 0:
+            bal["leak_since"] = bin_start
+            bal["leak_bins"] = 0
+            bal["leak_kwh"] = 0.0
+        bal["leak_ev"] = bal.get("leak_ev", 0.0) + min(z, t.evidence_cap)
+        bal["leak_bins"] = bal.get("leak_bins", 0) + 1
+        bal["leak_kwh"] = bal.get("leak_kwh", 0.0) + sum_r
 
     def _decay(self, table: MeterTable, bal: dict, keep: int = -1,
                factor: float | None = None) -> None:
