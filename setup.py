@@ -10,6 +10,7 @@ falls back to pure Python otherwise (see `gridwatch.ext`).
 from pathlib import Path
 
 from setuptools import Extension, find_packages, setup
+from setuptools.command.build_py import build_py
 
 SUBPACKAGES = ["streams", "detectors", "ext", "sensors", "alerts", "dashboards", "tests"]
 ROOT = Path(__file__).parent
@@ -21,6 +22,14 @@ def subpackages() -> list[str]:
         f"{top}.{sub}" for top in SUBPACKAGES
         for sub in find_packages(where=str(ROOT / top))
     ]
+
+
+class BuildPyWithoutSetupScript(build_py):
+    """The root folder is the `gridwatch` package; keep this build script out of it."""
+
+    def find_package_modules(self, package: str, package_dir: str) -> list[tuple[str, str, str]]:
+        modules = super().find_package_modules(package, package_dir)
+        return [m for m in modules if not (package == "gridwatch" and m[1] == "setup")]
 
 
 def cython_extensions() -> list[Extension]:
@@ -55,6 +64,7 @@ setup(
     package_data={"gridwatch": ["gridwatch.example.yaml", "scenarios/*.yaml"],
                   "gridwatch.dashboards": ["*.json"], "gridwatch.ext": ["*.pyx", "*.pxd"]},
     ext_modules=cython_extensions(),
+    cmdclass={"build_py": BuildPyWithoutSetupScript},
     install_requires=[
         "faust-streaming>=0.11",
         "river>=0.21",

@@ -114,9 +114,9 @@ def test_low_voltage_area_alerts_end_to_end(tmp_path: Path, mosquitto_url: str, 
     for name in ("bridge", "worker"):
         print((tmp_path / f"{name}.log").read_text()[-3000:])
 
-    firing = [a for a in receiver.received if a.get("status", "firing") == "firing"]
-    entities = {a.get("entity") or a.get("alert", {}).get("entity") for a in firing}
-    assert entities == {LOW}, receiver.received
+    alerts = [alert for notification in receiver.received for alert in notification["alerts"]]
+    assert {a["entity"] for a in alerts} == {LOW}, receiver.received
+    assert {a["kind"] for a in alerts} == {"low_voltage_zone"}
     assert stats.get("alerts_delivered", 0) >= 1
 
     rates = metric_series(metrics_url, f'{{__name__="gridwatch_area_voltage_qualification_rate",'
