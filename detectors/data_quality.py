@@ -58,7 +58,7 @@ class BatchScreen:
                            f"meter {reading.meter} sent {ts:.0f} after "
                            f"{last_in_batch[reading.meter]:.0f} in one upload")
             last_in_batch[reading.meter] = max(ts, last_in_batch.get(reading.meter, ts))
-            snapped = round(ts / interval) * interval
+            snapped = float(round(ts / interval) * interval)
             skewed = abs(ts - snapped) > self.settings.clock_tolerance_s
             if not skewed and dominant is not None and snapped != dominant[0] and (
                     snapped not in dominant[1]):
@@ -109,7 +109,7 @@ class BatchScreen:
         A reading stamped on the grid but at an interval almost nobody else in
         the upload reports is a clock running whole intervals off.
         """
-        counts = Counter(round(r.ts / self.settings.interval_s) * self.settings.interval_s
+        counts = Counter(float(round(r.ts / self.settings.interval_s) * self.settings.interval_s)
                          for r in batch.readings)
         if len(counts) < 2:
             return None
