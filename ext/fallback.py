@@ -5,13 +5,21 @@ Chosen automatically by `gridwatch.ext` when the Cython extension is not built
 parity checks against both implementations.
 """
 
+from river.base import AnomalyDetector
+
+from gridwatch.ext.hst import HalfSpaceTreesAPI
 from gridwatch.ext.pure_balance import LossAttribution
 from gridwatch.ext.pure_change import Cusum, PageHinkley
+from gridwatch.ext.pure_hst import HSTCore
 from gridwatch.ext.pure_seasonal import SeasonalBaseline
 from gridwatch.ext.pure_stats import EWStats, MeanVar, RollingMeanVar
 from gridwatch.ext.pure_voltage import VoltageQualification
 
 IMPLEMENTATION = "python"
 
-__all__ = ["IMPLEMENTATION", "Cusum", "EWStats", "LossAttribution", "MeanVar", "PageHinkley",
-           "RollingMeanVar", "SeasonalBaseline", "VoltageQualification"]
+__all__ = ["IMPLEMENTATION", "Cusum", "EWStats", "HalfSpaceTrees", "LossAttribution", "MeanVar",
+           "PageHinkley", "RollingMeanVar", "SeasonalBaseline", "VoltageQualification"]
+
+
+class HalfSpaceTrees(HalfSpaceTreesAPI, HSTCore, AnomalyDetector):
+    """Pure-Python drop-in for `river.anomaly.HalfSpaceTrees`; see `hst.HalfSpaceTreesAPI`."""
