@@ -30,7 +30,7 @@ Example::
           continue: false
     inhibit_rules:               # replaces the topology defaults when given
       - source: ['kind="outage_feeder"']
-        target: ['kind=~"low_voltage.*|theft.*|leakage.*|data_quality.*|outage_area"']
+        target: ['kind=~"low_voltage_.*|theft_.*|leakage|dq_.*|outage_area"']
         equal: [feeder]
     maintenance_windows:
       - name: saturday-switching
@@ -63,7 +63,10 @@ DEFAULT_RECEIVER = "default"
 INTEGRATION_TYPES = ("webhooks", "emails", "chats", "mqtt")
 CHAT_STYLES = ("wecom", "dingtalk")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-BENEATH_OUTAGE = "low_voltage.*|theft.*|leakage.*|data_quality.*|collection.*|meter_.*"
+# What an outage explains (kinds of `gridwatch.sensors.labels`): dark meters look like
+# low voltage, theft (zero consumption), lost power or phases, sags, and collection faults.
+BENEATH_OUTAGE = ("low_voltage_.*|theft_.*|leakage|dq_.*|meter_power_loss|phase_loss|"
+                  "voltage_sag")
 
 
 class PolicyError(ValueError):

@@ -1,0 +1,322 @@
+"""The work-order HTTP API (aiohttp), described by `gridwatch.alerts.openapi`.
+
+Why aiohttp: it is already a dependency (webhooks, the dispatcher) and the
+API is small; every request is validated against the same limits the
+OpenAPI document states, and every refusal is a JSON ``{"error": reason}``
+with the right status, never a stack trace. The access log leaves out
+headers, so bearer tokens never reach a log file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import Any
+
+from aiohttp import web
+
+from gridwatch.alerts.access import AccessDenied, Actor, authenticate
+from gridwatch.alerts.dispatcher import open_store
+from gridwatch.alerts.field_labels import field_labels, findings_csv
+from gridwatch.alerts.model import STATUSES, WORK_STATES
+from gridwatch.alerts.openapi import MAX_LIMIT, MAX_NAME, MAX_TEXT, openapi_spec
+from gridwatch.alerts.silences import SilenceError, new_silence
+from gridwatch.alerts.store import AlertQuery, AlertStore
+from gridwatch.alerts.workorders import WorkOrderConflict, WorkOrderNotFound, WorkOrders
+from gridwatch.config import Settings
+from gridwatch.detectors.base import SEVERITIES
+
+log = logging.getLogger(__name__)
+STORE = web.AppKey("store", AlertStore)
+ORDERS = web.AppKey("orders", WorkOrders)
+PUBLIC_PATHS = frozenset({"/healthz", "/openapi.json"})
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
+DEFAULT_SILENCE_S = 3600.0
+MAX_MATCHERS = 20
+
+
+class BadRequest(ValueError):
+    """The request does not satisfy the API description."""
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+@web.middleware
+async def errors_and_auth(request: web.Request,
+                          handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                          ) -> web.StreamResponse:
+    """Authenticate, then map domain errors to HTTP statuses."""
+    if request.path not in PUBLIC_PATHS:
+        actor = authenticate(request.app[STORE], request.headers.get("Authorization"))
+        if actor is None:
+            return _error(401, "missing or unknown bearer token")
+        request["actor"] = actor
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except AccessDenied as exc:
+        return _error(403, str(exc))
+    except WorkOrderNotFound as exc:
+        return _error(404, str(exc))
+    except WorkOrderConflict as exc:
+        return _error(409, str(exc))
+    except (BadRequest, SilenceError, ValueError) as exc:
+        return _error(400, str(exc))
+
+
+def _actor(request: web.Request) -> Actor:
+    return request["actor"]
+
+
+async def _json_body(request: web.Request, allowed: dict[str, type | tuple[type, ...]],
+                     required: tuple[str, ...] = ()) -> dict[str, Any]:
+    if not request.can_read_body:
+        if required:
+            raise BadRequest(f"a JSON object with {', '.join(required)} is required")
+        return {}
+    try:
+        body = json.loads(await request.read())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    for key, value in body.items():
+        if key not in allowed:
+            raise BadRequest(f"unknown field {key!r} (allowed: {', '.join(allowed)})")
+        if isinstance(value, bool) or not isinstance(value, allowed[key]):
+            raise BadRequest(f"field {key!r} has the wrong type")
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            raise BadRequest(f"field {key!r} is longer than {MAX_TEXT} characters")
+    missing = [k for k in required if k not in body]
+    if missing:
+        raise BadRequest(f"missing field {missing[0]!r}")
+    return body
+
+
+def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise BadRequest(f"query parameter {name!r} must be an integer") from exc
+    if not low <= value <= high:
+        raise BadRequest(f"query parameter {name!r} must be between {low} and {high}")
+    return value
+
+
+def _choice_param(request: web.Request, name: str, choices: tuple[str, ...]) -> str:
+    value = request.query.get(name, "")
+    if value and value not in choices:
+        raise BadRequest(f"query parameter {name!r} must be one of {', '.join(choices)}")
+    return value
+
+
+def _text_param(request: web.Request, name: str) -> str:
+    value = request.query.get(name, "")
+    if len(value) > MAX_NAME:
+        raise BadRequest(f"query parameter {name!r} is longer than {MAX_NAME} characters")
+    return value
+
+
+def _alert_id(request: web.Request) -> str:
+    alert_id = request.match_info["alert_id"]
+    if len(alert_id) > MAX_NAME:
+        raise WorkOrderNotFound(f"no work order {alert_id[:40]!r}...")
+    return alert_id
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_spec())
+
+
+async def whoami(request: web.Request) -> web.Response:
+    return web.json_response(asdict(_actor(request)))
+
+
+async def list_alerts(request: web.Request) -> web.Response:
+    query = AlertQuery(
+        status=_choice_param(request, "status", STATUSES),
+        work_state=_choice_param(request, "work_state", WORK_STATES),
+        severity=_choice_param(request, "severity", SEVERITIES),
+        kind=_text_param(request, "kind"), area=_text_param(request, "area"),
+        feeder=_text_param(request, "feeder"), team=_text_param(request, "team"),
+        assignee=_text_param(request, "assignee"),
+        limit=_int_param(request, "limit", 100, 1, MAX_LIMIT),
+        offset=_int_param(request, "offset", 0, 0, 10**9))
+    alerts = request.app[ORDERS].list(_actor(request), query)
+    return web.json_response({"alerts": [a.to_dict() for a in alerts], "count": len(alerts)})
+
+
+async def get_alert(request: web.Request) -> web.Response:
+    alert = request.app[ORDERS].get(_actor(request), _alert_id(request))
+    return web.json_response(alert.to_dict())
+
+
+async def audit(request: web.Request) -> web.Response:
+    entries = request.app[ORDERS].audit(_actor(request), _alert_id(request))
+    return web.json_response({"audit": [asdict(e) for e in entries]})
+
+
+async def acknowledge(request: web.Request) -> web.Response:
+    body = await _json_body(request, {"note": str})
+    alert = request.app[ORDERS].acknowledge(_actor(request), _alert_id(request),
+                                            body.get("note", ""))
+    return web.json_response(alert.to_dict())
+
+
+async def assign(request: web.Request) -> web.Response:
+    body = await _json_body(request, {"assignee": str, "team": str}, ("assignee",))
+    alert = request.app[ORDERS].assign(_actor(request), _alert_id(request), body["assignee"],
+                                       body.get("team", ""))
+    return web.json_response(alert.to_dict())
+
+
+async def start(request: web.Request) -> web.Response:
+    alert = request.app[ORDERS].start(_actor(request), _alert_id(request))
+    return web.json_response(alert.to_dict())
+
+
+async def comment(request: web.Request) -> web.Response:
+    body = await _json_body(request, {"text": str}, ("text",))
+    alert = request.app[ORDERS].comment(_actor(request), _alert_id(request), body["text"])
+    return web.json_response(alert.to_dict())
+
+
+async def close(request: web.Request) -> web.Response:
+    body = await _json_body(request, {"finding": str, "note": str}, ("finding",))
+    alert = request.app[ORDERS].close(_actor(request), _alert_id(request), body["finding"],
+                                      body.get("note", ""))
+    return web.json_response(alert.to_dict())
+
+
+async def reopen(request: web.Request) -> web.Response:
+    body = await _json_body(request, {"reason": str}, ("reason",))
+    alert = request.app[ORDERS].reopen(_actor(request), _alert_id(request), body["reason"])
+    return web.json_response(alert.to_dict())
+
+
+async def list_silences(request: web.Request) -> web.Response:
+    _actor(request).require("read")
+    silences = request.app[STORE].list_silences(now=time.time())
+    return web.json_response({"silences": [asdict(s) for s in silences]})
+
+
+def _finite_time(body: dict[str, Any], key: str, default: float) -> float:
+    value = float(body.get(key, default))
+    if not math.isfinite(value) or value < 0:
+        raise BadRequest(f"field {key!r} must be a non-negative number of epoch seconds")
+    return value
+
+
+async def create_silence(request: web.Request) -> web.Response:
+    actor = _actor(request)
+    actor.require("silence")
+    number = (int, float)
+    body = await _json_body(request, {"matchers": list, "starts_at": number, "ends_at": number,
+                                      "duration_s": number, "comment": str},
+                            ("matchers", "comment"))
+    now = time.time()
+    starts_at = _finite_time(body, "starts_at", now)
+    if "ends_at" in body:
+        ends_at = _finite_time(body, "ends_at", now)
+    else:
+        ends_at = starts_at + _finite_time(body, "duration_s", DEFAULT_SILENCE_S)
+    if len(body["matchers"]) > MAX_MATCHERS:
+        raise BadRequest(f"a silence takes at most {MAX_MATCHERS} matchers")
+    silence = new_silence(body["matchers"], starts_at, ends_at, actor.name, body["comment"], now)
+    request.app[STORE].add_silence(silence)
+    log.info("silence %s created by %s: %s", silence.id, actor.name, silence.matchers)
+    return web.json_response(asdict(silence), status=201)
+
+
+async def expire_silence(request: web.Request) -> web.Response:
+    actor = _actor(request)
+    actor.require("silence")
+    store = request.app[STORE]
+    silence_id = request.match_info["silence_id"]
+    if not store.expire_silence(silence_id, time.time()):
+        return _error(404, f"no active silence {silence_id[:MAX_NAME]!r}")
+    silence = store.get_silence(silence_id)
+    assert silence is not None
+    log.info("silence %s expired by %s", silence_id, actor.name)
+    return web.json_response(asdict(silence))
+
+
+async def labels(request: web.Request) -> web.Response:
+    _actor(request).require("export")
+    fmt = _choice_param(request, "format", ("json", "csv")) or "json"
+    raw_since = request.query.get("since", "0")
+    try:
+        since = float(raw_since)
+    except ValueError as exc:
+        raise BadRequest("query parameter 'since' must be a number") from exc
+    if not math.isfinite(since):
+        raise BadRequest("query parameter 'since' must be finite")
+    closed = request.app[STORE].closed_alerts(since)
+    visible = [a for a in closed if not _actor(request).team_bound
+               or a.team == _actor(request).team]
+    if fmt == "csv":
+        return web.Response(text=findings_csv(visible), content_type="text/csv")
+    return web.json_response([label.to_dict() for label in field_labels(visible).labels])
+
+
+def create_app(store: AlertStore) -> web.Application:
+    """The API application over `store` (the caller owns and closes the store)."""
+    app = web.Application(middlewares=[errors_and_auth], client_max_size=256 * 1024)
+    app[STORE] = store
+    app[ORDERS] = WorkOrders(store)
+    app.router.add_get("/healthz", health)
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/api/v1/whoami", whoami)
+    app.router.add_get("/api/v1/alerts", list_alerts)
+    app.router.add_get("/api/v1/alerts/{alert_id}", get_alert)
+    app.router.add_get("/api/v1/alerts/{alert_id}/audit", audit)
+    for name, handler in (("ack", acknowledge), ("assign", assign), ("start", start),
+                          ("comment", comment), ("close", close), ("reopen", reopen)):
+        app.router.add_post(f"/api/v1/alerts/{{alert_id}}/{name}", handler)
+    app.router.add_get("/api/v1/silences", list_silences)
+    app.router.add_post("/api/v1/silences", create_silence)
+    app.router.add_delete("/api/v1/silences/{silence_id}", expire_silence)
+    app.router.add_get("/api/v1/labels", labels)
+    return app
+
+
+async def run_api(settings: Settings, stop: asyncio.Event,
+                  started: Callable[[str], None] | None = None) -> None:
+    """Serve the API of `settings.alerts.api` over the configured store until `stop` is set."""
+    store = open_store(settings)
+    try:
+        runner = await serve_api(store, settings.alerts.api.host, settings.alerts.api.port,
+                                 started)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+    finally:
+        store.close()
+
+
+async def serve_api(store: AlertStore, host: str, port: int,
+                    started: Callable[[str], None] | None = None) -> web.AppRunner:
+    """Start the API on host:port; returns the runner (call ``cleanup()`` to stop)."""
+    runner = web.AppRunner(create_app(store), access_log_format=ACCESS_LOG_FORMAT)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    bound = runner.addresses[0][1]
+    if started:
+        started(f"http://{host}:{bound}")
+    return runner
