@@ -80,14 +80,16 @@ class Summary:
     bridge: dict[str, Any] = field(default_factory=dict)
     worker: dict[str, Any] = field(default_factory=dict)
     rate_window: list[tuple[float, int]] = field(default_factory=list)
+    readings_per_s: float = 0.0
 
-    def readings_per_s(self) -> float:
+    def sample_rate(self) -> None:
+        """Readings processed per second over the last ten seconds."""
         now = time.monotonic()
         processed = int(self.worker.get("readings_processed", 0))
         self.rate_window = [(t, n) for t, n in self.rate_window if now - t <= 10]
         self.rate_window.append((now, processed))
         (t0, n0) = self.rate_window[0]
-        return (processed - n0) / (now - t0) if now > t0 else 0.0
+        self.readings_per_s = (processed - n0) / (now - t0) if now > t0 else 0.0
 
     def final(self) -> dict[str, Any]:
         deadletters = int(self.bridge.get("deadletters", 0)) + int(
@@ -102,17 +104,17 @@ class Summary:
             "deadletters": deadletters,
             "bad_published": int(self.simulator.get("bad_published", 0)),
             "consumer_lag": self.lag,
-            "open_alerts_by_kind": self.worker.get("open_by_kind", {}),
+            "open_alerts_by_kind": {k: v for k, v in self.worker.get("open_by_kind", {}).items()
+                                    if v},
             "duration_s": round(time.monotonic() - self.started, 1),
         }
 
     def screen(self) -> str:
         f = self.final()
-        rate = self.readings_per_s()
         open_alerts = ", ".join(f"{k}={v}" for k, v in sorted(f["open_alerts_by_kind"].items()))
         return "\n".join([
             f"GridWatch up  {f['duration_s']:7.1f} s",
-            f"  readings/s        {rate:10.0f}",
+            f"  readings/s        {self.readings_per_s:10.0f}",
             f"  readings          forwarded {f['readings_forwarded']:>9}   processed "
             f"{f['readings_processed']:>9}",
             f"  consumer lag      {('?' if self.lag is None else self.lag):>10} records",
@@ -165,7 +167,8 @@ async def _supervise(settings: Settings, config_path: str | None, state_dir: Pat
     try:
         say("waiting for the bridge and the worker ...")
         await _wait_ready(children, settings.stack.startup_timeout_s + 30)
-        publish_for = None if duration_s is None else max(1.0, duration_s - _drain_margin(duration_s))
+        publish_for = (None if duration_s is None
+                       else max(1.0, duration_s - _drain_margin(duration_s)))
         simulator = asyncio.ensure_future(asyncio.to_thread(
             run_live, settings, publish_for, settings.simulator.bad_rate, stop_simulator))
         deadline = None if duration_s is None else summary.started + duration_s
@@ -206,8 +209,8 @@ async def _wait_ready(children: list[Child], timeout_s: float) -> None:
                 raise ServiceStartError(f"{child.name} exited with code "
                                         f"{child.process.returncode}; see its log in the state "
                                         f"directory")
-        bridge, worker = (c.stats() for c in children)
-        if bridge.get("connected") and worker:
+        stats = {child.name: child.stats() for child in children}
+        if stats["bridge"].get("connected") and stats["worker"]:
             return
         await asyncio.sleep(0.3)
     raise ServiceStartError("bridge or worker not ready in time; see the logs in the state "
@@ -215,8 +218,10 @@ async def _wait_ready(children: list[Child], timeout_s: float) -> None:
 
 
 async def _refresh(summary: Summary, children: list[Child], settings: Settings) -> None:
-    summary.worker, summary.bridge = (c.stats() or old for c, old in
-                                      zip(children, (summary.worker, summary.bridge), strict=True))
+    stats = {child.name: child.stats() for child in children}
+    summary.worker = stats["worker"] or summary.worker
+    summary.bridge = stats["bridge"] or summary.bridge
+    summary.sample_rate()
     try:
         summary.lag = await asyncio.wait_for(consumer_lag(settings.kafka), 5)
     except Exception as exc:  # lag is informative only; never stop the run for it
