@@ -24,7 +24,14 @@ from gridwatch.alerts.access import AccessDenied, Actor, authenticate
 from gridwatch.alerts.dispatcher import open_store
 from gridwatch.alerts.field_labels import field_labels, findings_csv
 from gridwatch.alerts.model import STATUSES, WORK_STATES
-from gridwatch.alerts.openapi import MAX_LIMIT, MAX_NAME, MAX_TEXT, openapi_spec
+from gridwatch.alerts.openapi import (
+    MAX_EPOCH,
+    MAX_LIMIT,
+    MAX_NAME,
+    MAX_SILENCE_S,
+    MAX_TEXT,
+    openapi_spec,
+)
 from gridwatch.alerts.silences import SilenceError, new_silence
 from gridwatch.alerts.store import AlertQuery, AlertStore
 from gridwatch.alerts.workorders import WorkOrderConflict, WorkOrderNotFound, WorkOrders
@@ -34,10 +41,16 @@ from gridwatch.detectors.base import SEVERITIES
 log = logging.getLogger(__name__)
 STORE = web.AppKey("store", AlertStore)
 ORDERS = web.AppKey("orders", WorkOrders)
+ACTOR = web.RequestKey("actor", Actor)
 PUBLIC_PATHS = frozenset({"/healthz", "/openapi.json"})
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
 DEFAULT_SILENCE_S = 3600.0
 MAX_MATCHERS = 20
+QUERY_PARAMS = {
+    "/api/v1/alerts": frozenset({"status", "work_state", "severity", "kind", "area", "feeder",
+                                 "team", "assignee", "limit", "offset"}),
+    "/api/v1/labels": frozenset({"format", "since"}),
+}
 
 
 class BadRequest(ValueError):
@@ -53,11 +66,18 @@ async def errors_and_auth(request: web.Request,
                           handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                           ) -> web.StreamResponse:
     """Authenticate, then map domain errors to HTTP statuses."""
+    if request.match_info.http_exception is not None:
+        return await handler(request)
+    route = request.match_info.route.resource
+    allowed = QUERY_PARAMS.get(route.canonical if route else "", frozenset())
+    unknown = sorted(set(request.query) - allowed)
+    if unknown:
+        return _error(400, f"unknown query parameter {unknown[0][:MAX_NAME]!r}")
     if request.path not in PUBLIC_PATHS:
         actor = authenticate(request.app[STORE], request.headers.get("Authorization"))
         if actor is None:
             return _error(401, "missing or unknown bearer token")
-        request["actor"] = actor
+        request[ACTOR] = actor
     try:
         return await handler(request)
     except web.HTTPException:
@@ -73,7 +93,7 @@ async def errors_and_auth(request: web.Request,
 
 
 def _actor(request: web.Request) -> Actor:
-    return request["actor"]
+    return request[ACTOR]
 
 
 async def _json_body(request: web.Request, allowed: dict[str, type | tuple[type, ...]],
@@ -115,8 +135,10 @@ def _int_param(request: web.Request, name: str, default: int, low: int, high: in
 
 
 def _choice_param(request: web.Request, name: str, choices: tuple[str, ...]) -> str:
-    value = request.query.get(name, "")
-    if value and value not in choices:
+    value = request.query.get(name)
+    if value is None:
+        return ""
+    if value not in choices:
         raise BadRequest(f"query parameter {name!r} must be one of {', '.join(choices)}")
     return value
 
@@ -215,10 +237,9 @@ async def list_silences(request: web.Request) -> web.Response:
     return web.json_response({"silences": [asdict(s) for s in silences]})
 
 
-def _finite_time(body: dict[str, Any], key: str, default: float) -> float:
-    value = float(body.get(key, default))
-    if not math.isfinite(value) or value < 0:
-        raise BadRequest(f"field {key!r} must be a non-negative number of epoch seconds")
+def _bounded(value: float, what: str, low: float, high: float, low_open: bool = False) -> float:
+    if not math.isfinite(value) or value < low or value > high or (low_open and value == low):
+        raise BadRequest(f"{what} must be {'>' if low_open else '>='} {low:g} and <= {high:g}")
     return value
 
 
@@ -230,11 +251,12 @@ async def create_silence(request: web.Request) -> web.Response:
                                       "duration_s": number, "comment": str},
                             ("matchers", "comment"))
     now = time.time()
-    starts_at = _finite_time(body, "starts_at", now)
+    starts_at = _bounded(float(body.get("starts_at", now)), "starts_at", 0, MAX_EPOCH)
     if "ends_at" in body:
-        ends_at = _finite_time(body, "ends_at", now)
+        ends_at = _bounded(float(body["ends_at"]), "ends_at", 0, MAX_EPOCH)
     else:
-        ends_at = starts_at + _finite_time(body, "duration_s", DEFAULT_SILENCE_S)
+        ends_at = starts_at + _bounded(float(body.get("duration_s", DEFAULT_SILENCE_S)),
+                                       "duration_s", 0, MAX_SILENCE_S, low_open=True)
     if len(body["matchers"]) > MAX_MATCHERS:
         raise BadRequest(f"a silence takes at most {MAX_MATCHERS} matchers")
     silence = new_silence(body["matchers"], starts_at, ends_at, actor.name, body["comment"], now)
@@ -259,13 +281,11 @@ async def expire_silence(request: web.Request) -> web.Response:
 async def labels(request: web.Request) -> web.Response:
     _actor(request).require("export")
     fmt = _choice_param(request, "format", ("json", "csv")) or "json"
-    raw_since = request.query.get("since", "0")
     try:
-        since = float(raw_since)
+        since = float(request.query.get("since", "0"))
     except ValueError as exc:
         raise BadRequest("query parameter 'since' must be a number") from exc
-    if not math.isfinite(since):
-        raise BadRequest("query parameter 'since' must be finite")
+    since = _bounded(since, "query parameter 'since'", 0, MAX_EPOCH)
     closed = request.app[STORE].closed_alerts(since)
     visible = [a for a in closed if not _actor(request).team_bound
                or a.team == _actor(request).team]

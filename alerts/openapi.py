@@ -18,6 +18,8 @@ from gridwatch.detectors.base import SEVERITIES
 MAX_NAME = 200
 MAX_TEXT = 4000
 MAX_LIMIT = 1000
+MAX_EPOCH = 1e11
+MAX_SILENCE_S = 366 * 86400
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -99,7 +101,7 @@ def openapi_spec() -> dict[str, Any]:
                     "properties": {"alert_id": {"type": "string"}, "at": {"type": "number"},
                                    "actor": {"type": "string"}, "action": {"type": "string"},
                                    "details": {"type": "object"}}}
-    time_value = {"type": "number", "minimum": 0, "maximum": 1e11}
+    time_value = {"type": "number", "minimum": 0, "maximum": MAX_EPOCH}
     return {
         "openapi": "3.0.3",
         "info": {"title": "GridWatch work orders", "version": __version__,
@@ -156,7 +158,7 @@ def openapi_spec() -> dict[str, Any]:
                                           "items": _text(MAX_NAME, 1)},
                              "starts_at": time_value, "ends_at": time_value,
                              "duration_s": {"type": "number", "exclusiveMinimum": True,
-                                            "minimum": 0, "maximum": 366 * 86400},
+                                            "minimum": 0, "maximum": MAX_SILENCE_S},
                              "comment": _text(MAX_TEXT, 1)}, ["matchers", "comment"]),
                          "responses": {"201": _json("Silence", "Created"), **COMMON_ERRORS}}},
             "/api/v1/silences/{silence_id}": {"delete": {
