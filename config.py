@@ -209,9 +209,11 @@ class FaultSettings:
     dead_voltage_v: float = 50.0
     outage_dark_fraction: float = 0.8
     sag_pu: float = 0.9
-    swell_pu: float = 1.08
+    swell_pu: float = 1.06
+    sag_max_intervals: int = 4
     overload_ratio: float = 1.0
     overload_clear_ratio: float = 0.95
+    overload_clear_intervals: int = 96
 
 
 @dataclass
@@ -220,7 +222,7 @@ class TheftSettings:
 
     tamper_events: list[str] = field(default_factory=lambda: [
         "cover_open", "terminal_cover_open", "magnetic_interference"])
-    quiet_intervals: int = 16
+    quiet_intervals: int = 96
     reverse_min_kwh: float = 0.005
     phase_min_current_a: float = 0.5
     phase_tamper_intervals: int = 2

@@ -37,7 +37,6 @@ from gridwatch.detectors.state import BINS_PER_DAY, MeterTable
 NAME = "energy_balance"
 TL_FADING = 0.85          # weight kept by the technical-loss fit per healthy bin merged
 MIN_RESID_KWH = 0.01      # floor of the per-interval residual standard deviation
-CALM_DROP_KEEP = 0.9      # per bin, memory of a drop seen while the area balanced
 LEARN_DROP_Z = 2.5        # a meter this far under its baseline is not learned from
 MIN_BIN_SD_KWH = 0.05     # floor of the standard deviation of a bin's unexplained energy
 THEFT_KINDS = ("theft_bypass", "theft_night_bypass", "theft_meter_stopped")
@@ -106,8 +105,13 @@ class EnergyBalance:
 
     # ---------------------------------------------------------------- per bin
     def close_bin(self, bin_id: int, table: MeterTable, bal: dict, episodes: Episodes,
-                  stuck: np.ndarray) -> BinClose | None:
-        """Judge the bin that just ended; reset the bin accumulators."""
+                  stuck: np.ndarray, flagged: np.ndarray) -> BinClose | None:
+        """Judge the bin that just ended; reset the bin accumulators.
+
+        `flagged` marks meters with an open theft sign (tamper, phase,
+        reverse): they are first suspects for unexplained energy, and their
+        theft is already reported under that sign.
+        """
         col = table.col
         acc = bal.pop("acc", None)
         s_re, s_ee = col["s_re"].copy(), col["s_ee"].copy()
@@ -134,11 +138,11 @@ class EnergyBalance:
         loss_rate = acc[5] / area_kwh if area_kwh > 0 else 0.0
         suspicious = warm and z > self.theft.loss_z and sum_r > self.theft.min_excess_kwh
         if suspicious:
-            self._attribute(table, bal, episodes, s_re, s_ee, bin_kwh, complete, stuck, slot,
-                            sum_r, n, var, bin_start, bin_end)
+            self._attribute(table, bal, s_re, s_ee, bin_kwh, complete, stuck, flagged, slot,
+                            sum_r, n, var, bin_start)
         else:
             self._decay(table, bal, factor=self.theft.calm_decay)
-        self._judge_theft(table, episodes, bin_end, slot)
+        self._judge_theft(table, episodes, bin_end, flagged)
         self._judge_leakage(bal, episodes, bin_end, z, sum_r, n)
         self._judge_negative(bal, episodes, bin_end, loss_rate)
         self._learn_meters(table, bin_kwh, complete & ~stuck, slot, calm_area=warm and z < 1.0)
@@ -151,8 +155,9 @@ class EnergyBalance:
         """Update the seasonal baselines; remember drops that came without unexplained energy.
 
         A customer who uses less while the area balances (holiday, a new
-        tenant) has an honest drop: `calm_drop` marks it so a later, unrelated
-        loss in the area is not pinned on them.
+        tenant) has an honest drop: `calm_drop` says whether the meter was
+        under its baseline in the area's last balanced bin, so a later,
+        unrelated loss in the area is not pinned on them.
         """
         col = table.col
         mean, var, count = col["base_mean"][:, slot], col["base_var"][:, slot], \
@@ -162,10 +167,9 @@ class EnergyBalance:
         mu, sigma = expected(mean, var, factor)
         drop_z = (mu - bin_kwh) / sigma
         calm = usable & (col["evidence"] < 1.0) & ((drop_z < LEARN_DROP_Z) | ~warm)
-        honest = usable & warm & (drop_z >= LEARN_DROP_Z) & (col["evidence"] < 1.0)
-        col["calm_drop"] *= CALM_DROP_KEEP
         if calm_area:
-            col["calm_drop"][honest] += 1.0
+            honest = warm & (drop_z >= LEARN_DROP_Z) & (col["evidence"] < 1.0)
+            col["calm_drop"][usable] = honest[usable]
         learn(mean, var, count, bin_kwh / factor, calm, self.theft.baseline_fading)
         col["base_mean"][:, slot], col["base_var"][:, slot], col["base_n"][:, slot] = \
             mean, var, count
@@ -193,10 +197,10 @@ class EnergyBalance:
             bal["bin_var"] = old + rate * (sum_r * sum_r - old)
         bal["healthy_bins"] = healthy + 1
 
-    def _attribute(self, table: MeterTable, bal: dict, episodes: Episodes, s_re: np.ndarray,
-                   s_ee: np.ndarray, bin_kwh: np.ndarray, complete: np.ndarray,
-                   stuck: np.ndarray, slot: int, sum_r: float, n: float, var: float,
-                   bin_start: float, bin_end: float) -> None:
+    def _attribute(self, table: MeterTable, bal: dict, s_re: np.ndarray, s_ee: np.ndarray,
+                   bin_kwh: np.ndarray, complete: np.ndarray, stuck: np.ndarray,
+                   flagged: np.ndarray, slot: int, sum_r: float, n: float, var: float,
+                   bin_start: float) -> None:
         """Score every meter as the explanation of the bin's unexplained energy.
 
         Level: how much giving the excess back to meter j restores j's own
@@ -219,7 +223,8 @@ class EnergyBalance:
         bonus = np.clip((fits - gain_const) / (2 * var), 0.0, t.evidence_cap / 4)
         score = np.where(level > 0, level + bonus, level)
         ratio = deficit / sum_r
-        plausible = (warm & (col["calm_drop"] < 0.5) & (ratio >= t.match_low)
+        score = np.where(flagged & warm, np.maximum(score, t.llr_min), score)
+        plausible = (warm & (flagged | (col["calm_drop"] < 0.5)) & (ratio >= t.match_low)
                      & (ratio <= t.match_high) & (score >= t.llr_min))
         if plausible.any():
             culprit = int(np.argmax(np.where(plausible, score, -np.inf)))
@@ -260,13 +265,15 @@ class EnergyBalance:
             col["evidence_night"][keep] = kept_night
         bal["leak_ev"] = bal.get("leak_ev", 0.0) * d if keep < 0 else 0.0
 
-    def _judge_theft(self, table: MeterTable, episodes: Episodes, at: float, slot: int) -> None:
+    def _judge_theft(self, table: MeterTable, episodes: Episodes, at: float,
+                     flagged: np.ndarray) -> None:
         col = table.col
         t = self.theft
         open_theft = {m: k for k in THEFT_KINDS for m in episodes.open_entities(k)}
         firing = np.flatnonzero((col["evidence"] >= t.evidence_threshold)
-                                & (col["evidence_bins"] >= t.min_bins))
+                                & (col["evidence_bins"] >= t.min_bins) & ~flagged)
         per_bin = self.bin_s / self.interval_s
+        col["evidence"][flagged] = np.minimum(col["evidence"][flagged], t.evidence_threshold / 2)
         for row in firing:
             meter = table.meters[row]
             if meter in open_theft:

@@ -59,13 +59,11 @@ class BatchScreen:
                            f"{last_in_batch[reading.meter]:.0f} in one upload")
             last_in_batch[reading.meter] = max(ts, last_in_batch.get(reading.meter, ts))
             snapped = float(round(ts / interval) * interval)
-            skewed = abs(ts - snapped) > self.settings.clock_tolerance_s
-            if not skewed and dominant is not None and snapped != dominant[0] and (
-                    snapped not in dominant[1]):
+            skewed = (abs(ts - snapped) > self.settings.clock_tolerance_s
+                      or ts > batch.sent_at + self.settings.clock_tolerance_s)
+            if dominant is not None and (skewed or snapped not in dominant[1]):
                 skewed = True
                 snapped = dominant[0]
-            if ts > batch.sent_at + self.settings.clock_tolerance_s + interval:
-                skewed = True
             if skewed:
                 episodes.fire("dq_clock_skew", reading.meter, "meter", at=latest, detector=NAME,
                               score=min(1.0, abs(ts - snapped) / interval),
@@ -173,15 +171,16 @@ def check_collection(scalars: dict, episodes: Episodes, concentrator: str, ts: f
 
 
 def stuck_meters(table: MeterTable, rows: np.ndarray, energy: np.ndarray, voltage: np.ndarray,
-                 power: np.ndarray, ts: float, episodes: Episodes,
+                 power: np.ndarray, powered: np.ndarray, ts: float, episodes: Episodes,
                  settings: DataQualitySettings) -> np.ndarray:
     """Advance the identical-reading run of each meter; return the mask of stuck ones.
 
-    Must run before the table's last values are overwritten with this interval's.
+    A meter without supply repeats 0 V and 0 kW honestly, so only powered
+    meters count. Must run before the table's last values are overwritten.
     """
     col = table.col
     same = ((energy == col["energy"][rows]) & (voltage == col["voltage"][rows])
-            & (power == col["power"][rows]))
+            & (power == col["power"][rows]) & powered)
     run = np.where(same, col["stuck_run"][rows] + 1, 0)
     col["stuck_run"][rows] = np.minimum(run, 30_000)
     stuck = run >= settings.stuck_intervals

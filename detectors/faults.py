@@ -36,6 +36,7 @@ class FaultView:
     area_dark: bool
     dark: np.ndarray          # customer meters without supply in this interval
     phase_lost: bool
+    voltage_departure: bool   # a possible sag or swell is in progress
 
 
 class FaultDetector:
@@ -75,9 +76,9 @@ class FaultDetector:
         self._phase_loss(episodes, frame, phase_lost)
         self._power_loss(episodes, frame, table, dark, area_dark or phase_lost)
         if area_v is not None and not area_dark:
-            self._overload(episodes, frame)
+            self._overload(episodes, frame, scalars)
             self._sag_swell(episodes, ts, area_v[0], scalars)
-        return FaultView(area_dark, dark, phase_lost)
+        return FaultView(area_dark, dark, phase_lost, scalars.get("v_dev") is not None)
 
     def _outage(self, episodes: Episodes, frame: IntervalFrame, area_dark: bool,
                 dark_share: float) -> None:
@@ -135,7 +136,9 @@ class FaultDetector:
                                      observed={"voltage_v": frame.readings[i].voltage},
                                      reason=f"Meter {meter} has supply again.")
 
-    def _overload(self, episodes: Episodes, frame: IntervalFrame) -> None:
+    def _overload(self, episodes: Episodes, frame: IntervalFrame, scalars: dict) -> None:
+        """Apparent power against the rating; clears only after a long calm (a daily
+        load curve dips under the rating every night while the overload persists)."""
         area_reading = frame.area
         if area_reading is None or area_reading.rated_kva <= 0:
             return
@@ -151,37 +154,64 @@ class FaultDetector:
                                      "overload_ratio": self.settings.overload_ratio},
                           reason=(f"Transformer of area {area} carries {kva:.0f} kVA, "
                                   f"{ratio:.0%} of its {area_reading.rated_kva:.0f} kVA rating."))
+            scalars["overload_clear"] = 0
         elif ratio < self.settings.overload_clear_ratio:
-            episodes.resolve("transformer_overload", area, at=frame.ts,
-                             observed={"load_ratio": round(ratio, 3)},
-                             reason=f"Transformer of area {area} is back under its rating.")
+            clear = scalars.get("overload_clear", 0) + 1
+            scalars["overload_clear"] = clear
+            if clear >= self.settings.overload_clear_intervals:
+                episodes.resolve("transformer_overload", area, at=frame.ts,
+                                 observed={"load_ratio": round(ratio, 3)},
+                                 reason=(f"Transformer of area {area} has stayed under its "
+                                         f"rating for {clear} intervals."))
 
     def _sag_swell(self, episodes: Episodes, ts: float, volts: float, scalars: dict) -> None:
-        """Judge the secondary voltage against the area's own recent level."""
+        """Judge the secondary voltage against the area's own recent level.
+
+        A sag or swell is a departure that *comes back*: one lasting longer
+        than ``sag_max_intervals`` is a new level (a tap change, a weak
+        transformer: the low-voltage detector's business), so the usual level
+        is re-anchored to it and nothing fires. A departure is therefore
+        reported on the first interval back in the band, with the time it began.
+        """
         s = self.settings
         base = scalars.get("v_base")
-        area = episodes.area
         if base is None:
             scalars["v_base"] = volts
             return
         ratio = volts / base
-        observed = {"voltage_v": round(volts, 1), "ratio_to_usual": round(ratio, 3)}
-        threshold = {"usual_voltage_v": round(base, 1), "sag_pu": s.sag_pu, "swell_pu": s.swell_pu}
-        if ratio < s.sag_pu:
-            episodes.fire("voltage_sag", area, "area", at=ts, detector=NAME, score=1 - ratio,
-                          observed=observed, threshold=threshold,
-                          reason=(f"Transformer voltage of area {area} fell to {volts:.1f} V, "
-                                  f"{ratio:.0%} of its usual {base:.1f} V."))
-        elif ratio > s.swell_pu:
-            episodes.fire("voltage_swell", area, "area", at=ts, detector=NAME, score=ratio - 1,
-                          observed=observed, threshold=threshold,
-                          reason=(f"Transformer voltage of area {area} rose to {volts:.1f} V, "
-                                  f"{ratio:.0%} of its usual {base:.1f} V."))
-        if ratio >= s.sag_pu:
-            episodes.resolve("voltage_sag", area, at=ts, observed=observed,
-                             reason=f"Transformer voltage of area {area} recovered.")
-        if ratio <= s.swell_pu:
-            episodes.resolve("voltage_swell", area, at=ts, observed=observed,
-                             reason=f"Transformer voltage of area {area} is back down.")
-        if s.sag_pu <= ratio <= s.swell_pu:
-            scalars["v_base"] = base + VOLTAGE_BASE_FADING * (volts - base)
+        dev = scalars.get("v_dev")
+        outside = "voltage_sag" if ratio < s.sag_pu else "voltage_swell" if ratio > s.swell_pu \
+            else None
+        if outside is not None:
+            if dev is None or dev["kind"] != outside:
+                dev = {"kind": outside, "since": ts, "n": 0, "extreme": ratio}
+            dev["n"] += 1
+            dev["extreme"] = min(dev["extreme"], ratio) if outside == "voltage_sag" else \
+                max(dev["extreme"], ratio)
+            if dev["n"] > s.sag_max_intervals:
+                scalars["v_base"] = volts
+                dev = None
+            scalars["v_dev"] = dev
+            return
+        if dev is not None:
+            self._report_departure(episodes, ts, dev, base)
+            scalars["v_dev"] = None
+        scalars["v_base"] = base + VOLTAGE_BASE_FADING * (volts - base)
+
+    def _report_departure(self, episodes: Episodes, ts: float, dev: dict, base: float) -> None:
+        s = self.settings
+        kind, area, extreme = dev["kind"], episodes.area, dev["extreme"]
+        word = "fell" if kind == "voltage_sag" else "rose"
+        episodes.fire(kind, area, "area", at=ts, started_at=dev["since"], detector=NAME,
+                      score=min(1.0, abs(1 - extreme) * 5),
+                      observed={"extreme_ratio": round(extreme, 3),
+                                "extreme_voltage_v": round(extreme * base, 1),
+                                "intervals": dev["n"]},
+                      threshold={"usual_voltage_v": round(base, 1), "sag_pu": s.sag_pu,
+                                 "swell_pu": s.swell_pu,
+                                 "sag_max_intervals": s.sag_max_intervals},
+                      reason=(f"Transformer voltage of area {area} {word} to "
+                              f"{extreme * base:.1f} V ({extreme:.0%} of its usual "
+                              f"{base:.1f} V) for {dev['n']} interval(s)."))
+        episodes.resolve(kind, area, at=ts,
+                         reason=f"Transformer voltage of area {area} is back to its usual level.")

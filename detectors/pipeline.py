@@ -35,7 +35,7 @@ from gridwatch.detectors.episodes import Episodes
 from gridwatch.detectors.faults import FaultDetector
 from gridwatch.detectors.frame import IntervalFrame
 from gridwatch.detectors.low_voltage import LowVoltageState, LowVoltageZoneDetector
-from gridwatch.detectors.state import AreaState
+from gridwatch.detectors.state import AreaState, MeterTable
 from gridwatch.detectors.theft_signs import TheftSignDetector
 from gridwatch.streams.schema import Batch
 
@@ -43,6 +43,7 @@ __all__ = ["AreaPipeline", "AreaResult", "AreaState", "MetricPoint"]
 
 log = logging.getLogger(__name__)
 DAY_S = 86_400
+SIGN_KINDS = ("theft_tamper_event", "theft_phase_tamper", "theft_reverse_energy")
 
 
 @dataclass(slots=True)
@@ -116,9 +117,13 @@ class AreaPipeline:
         dead = s.faults.dead_voltage_v
         powered = frame.vmin >= dead
         stuck = stuck_meters(table, rows, frame.energy, frame.vmin.astype(np.float32),
-                             frame.power.astype(np.float32), ts, episodes, s.data_quality)
-        stuck &= powered
+                             frame.power.astype(np.float32), powered, ts, episodes,
+                             s.data_quality)
         view = self.faults.observe(frame, table, scalars, episodes)
+        for kind in SIGN_KINDS:
+            for meter in episodes.open_entities(kind):
+                if col["evidence"][table.index[meter]] >= 1.0:
+                    episodes.touch(kind, meter, ts)
         self.signs.observe(frame, table, view, episodes)
         step = frame.energy - col["energy"][rows]
         zero = (step <= 0) & powered & ~stuck & np.isfinite(step)
@@ -127,10 +132,10 @@ class AreaPipeline:
         bal = scalars.setdefault("balance", {})
         bin_id = self.balance.bin_of(ts)
         if bal.get("bin") is not None and bin_id > bal["bin"]:
-            stuck_all = np.zeros(len(table), bool)
-            for meter in episodes.open_entities("dq_stuck_meter"):
-                stuck_all[table.index[meter]] = True
-            closed = self.balance.close_bin(bal["bin"], table, bal, episodes, stuck_all)
+            closed = self.balance.close_bin(
+                bal["bin"], table, bal, episodes,
+                _mask(table, episodes, ("dq_stuck_meter",)),
+                _mask(table, episodes, SIGN_KINDS))
             if closed is not None:
                 points.append(MetricPoint("gridwatch_balance", tags, {
                     "excess_kwh": closed.excess_kwh, "excess_z": closed.z,
@@ -147,7 +152,8 @@ class AreaPipeline:
         phases = {r.meter: r.phases for r in frame.readings}
         voltages = {r.meter: min(r.voltage) for r, ok in zip(frame.readings, live, strict=True)
                     if ok}
-        if not view.area_dark:
+        if not (view.area_dark or view.voltage_departure
+                or episodes.is_open("transformer_overload", batch.area)):
             episodes.findings += self.low_voltage.observe(lv_state, batch.area, batch.feeder, ts,
                                                           voltages, phases)
         scalars["low_voltage"] = lv_state.to_dict()
@@ -196,6 +202,17 @@ class AreaPipeline:
             fields["voltage_qualification_rate"] = rate
         fields["low_voltage_zone"] = 1.0 if lv_state.firing_since is not None else 0.0
         return MetricPoint("gridwatch_area", tags, fields, frame.ts)
+
+
+def _mask(table: MeterTable, episodes: Episodes, kinds: tuple[str, ...]) -> np.ndarray:
+    """Rows of meters with an open episode of any of `kinds`."""
+    mask = np.zeros(len(table), bool)
+    for kind in kinds:
+        for meter in episodes.open_entities(kind):
+            row = table.index.get(meter)
+            if row is not None:
+                mask[row] = True
+    return mask
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, object]:

@@ -34,7 +34,7 @@ class TheftSignDetector:
     >>> r = Reading("m1", 900, "customer", 1, 5.0, [221.0], [1.0], events=["cover_open"])
     >>> frame = IntervalFrame.build(900, [r], state.meters)
     >>> ep = Episodes({}, "A1", "F1")
-    >>> view = FaultView(False, np.zeros(1, bool), False)
+    >>> view = FaultView(False, np.zeros(1, bool), False, False)
     >>> TheftSignDetector(TheftSettings(), 900, 50.0).observe(frame, state.meters, view, ep)
     >>> [(f.kind, f.entity) for f in ep.findings]
     [('theft_tamper_event', 'm1')]
@@ -98,15 +98,15 @@ class TheftSignDetector:
                 seen_kw = reading.power_kw
                 per_day = INTERVALS_PER_DAY_AT / 3600.0
                 episodes.fire("theft_phase_tamper", meter, "meter", at=frame.ts,
-                              started_at=frame.ts - (run[row] - 1) * self.interval_s,
+                              started_at=frame.ts - (int(run[row]) - 1) * self.interval_s,
                               detector=NAME,
                               observed={"voltage_v": volts, "current_a": amps,
                                         "missing_phase": "abc"[missing[0]]},
                               threshold={"dead_voltage_v": dead,
                                          "phase_tamper_intervals": s.phase_tamper_intervals},
                               reason=(f"Three-phase meter {meter} has not seen phase "
-                                      f"{'abc'[missing[0]]} for {run[row]} intervals while the "
-                                      f"area transformer has all three."),
+                                      f"{'abc'[missing[0]]} for {int(run[row])} intervals "
+                                      f"while the area transformer has all three."),
                               loss_kwh_per_day=max(seen_kw, 0.0) / 2.0 * per_day)
             elif not tampered:
                 episodes.resolve("theft_phase_tamper", meter, at=frame.ts,
