@@ -26,6 +26,15 @@ reading per meter in one call; each bank has ``grow(n)``, ``state_bytes``
 - ``LossAttribution(n, fading_factor=0.1)``:
   ``update_many(loss_increase, expected, actual) -> (kWh per meter, unexplained)``;
   ``.suspicion`` (EW mean of attributed kWh).
+- ``HalfSpaceTrees(n_trees=10, height=8, window_size=250, limits=None, seed=None)``:
+  drop-in for river.anomaly.HalfSpaceTrees (same trees and scores for a seed;
+  a River estimator, usable in pipelines); plus ``learn_many(X, features=None)``,
+  ``score_many(X)`` and ``score_learn_many(X) -> scores`` (= score_one then
+  learn_one per row) on 2-D float arrays, NaN = missing feature.
+
+``gridwatch.ext.compiled`` / ``gridwatch.ext.fallback`` hold the two
+implementations under the same names; ``IMPLEMENTATION`` says which one
+``gridwatch.ext`` exported. Benchmark: ``gridwatch bench kernels [--json]``.
 
 Why a fallback: a site that cannot compile (no compiler on a locked-down
 host) must still run the same detectors with the same results, only slower.

@@ -18,7 +18,8 @@ from gridwatch.ext import checks
 from gridwatch.ext.state import pack, unpack
 
 # Mean absolute deviation of a normal variable is sigma * sqrt(2 / pi).
-MAD_TO_SIGMA = 1.2533141373155003
+cdef double _MAD_TO_SIGMA = 1.2533141373155003
+MAD_TO_SIGMA = _MAD_TO_SIGMA
 
 
 cdef inline void _bad_index(Py_ssize_t i, Py_ssize_t n) except *:
@@ -73,7 +74,7 @@ cdef class SeasonalBaseline:
             self._cnt[i, s] = 1
             return z
         if c >= self.warmup:
-            scale = spread * MAD_TO_SIGMA + self.min_scale
+            scale = spread * _MAD_TO_SIGMA + self.min_scale
             z = (x - level) / scale
             if self.clip > 0.0:
                 bound = self.clip * scale

@@ -16,7 +16,13 @@ from libc.math cimport isnan
 from gridwatch.ext import checks
 from gridwatch.ext.state import pack, unpack
 
-QUALIFIED, BELOW, ABOVE, UNMONITORED = 0, 1, 2, 3
+cdef enum Interval:
+    _QUALIFIED = 0
+    _BELOW = 1
+    _ABOVE = 2
+    _UNMONITORED = 3
+
+QUALIFIED, BELOW, ABOVE, UNMONITORED = _QUALIFIED, _BELOW, _ABOVE, _UNMONITORED
 
 
 cdef inline void _bad_index(Py_ssize_t i, Py_ssize_t n) except *:
@@ -60,7 +66,7 @@ cdef class VoltageQualification:
 
     cdef inline int _step(self, Py_ssize_t i, double v) noexcept:
         if isnan(v) or v < self.dead_v:
-            return UNMONITORED
+            return _UNMONITORED
         self._mon[i] += 1
         if v < self._min[i]:
             self._min[i] = v
@@ -68,12 +74,12 @@ cdef class VoltageQualification:
             self._below[i] += 1
             if self._run[i] < 65535:
                 self._run[i] += 1
-            return BELOW
+            return _BELOW
         self._run[i] = 0
         if v > self._upper[i]:
             self._above[i] += 1
-            return ABOVE
-        return QUALIFIED
+            return _ABOVE
+        return _QUALIFIED
 
     cpdef int update(self, Py_ssize_t i, double v) except -1:
         """Account one interval of point `i`; returns QUALIFIED, BELOW, ABOVE or UNMONITORED."""

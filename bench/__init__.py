@@ -1,0 +1,1 @@
+"""Benchmarks printing JSON (`python -m bench.<name> --json`); targets are checked here."""
