@@ -1,13 +1,22 @@
-"""`gridwatch simulate` and `gridwatch replay`: synthetic and recorded streams to MQTT or files."""
+"""`gridwatch simulate`, `gridwatch replay` and `gridwatch evaluate`.
+
+simulate --live              publish the configured grid to MQTT in accelerated time
+simulate --scenario F --out  write a labelled scenario run to a Parquet stream file
+replay FILE                  publish a stream file to MQTT at any speed
+evaluate --scenario F        score the production detectors against a scenario's labels
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
-from gridwatch.config import load_settings
+from gridwatch.config import Settings, load_settings
+
+DEFAULT_REPORT_DIR = "gridwatch-eval"
 
 
 def _print_result(result: dict[str, Any], as_json: bool) -> None:
@@ -19,43 +28,168 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
         print(f"{key:<{width}}  {value}")
 
 
-def _simulate(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
+def _fail(command: str, message: str, code: int = 2) -> int:
+    print(f"gridwatch {command}: {message}", file=sys.stderr)
+    return code
+
+
+def _pacing(args: argparse.Namespace, settings: Settings) -> float | str:
+    """The bad-message rate after applying --speed/--bad-rate, or an error message."""
     if args.speed is not None:
         if args.speed <= 0:
-            print("gridwatch simulate: --speed must be positive", file=sys.stderr)
-            return 2
+            return "--speed must be positive"
         settings.simulator.speed = args.speed
     bad_rate = settings.simulator.bad_rate if args.bad_rate is None else args.bad_rate
     if not 0.0 <= bad_rate < 1.0:
-        print(f"gridwatch simulate: --bad-rate must be in [0, 1), got {bad_rate}",
-              file=sys.stderr)
-        return 2
-    if not args.live:
-        print("gridwatch simulate: give --live (publish to MQTT) or --out FILE", file=sys.stderr)
-        return 2
+        return f"--bad-rate must be in [0, 1), got {bad_rate}"
+    return bad_rate
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    if args.live == bool(args.out):
+        return _fail("simulate", "give either --live (publish to MQTT) or --out FILE.parquet")
+    if args.out:
+        return _simulate_offline(args)
+    bad_rate = _pacing(args, settings)
+    if isinstance(bad_rate, str):
+        return _fail("simulate", bad_rate)
     from gridwatch.sensors.publisher import run_live
 
     try:
         result = run_live(settings, args.duration, bad_rate)
     except ConnectionError as exc:
-        print(f"gridwatch simulate: {exc}", file=sys.stderr)
-        return 1
+        return _fail("simulate", str(exc), 1)
     _print_result(result, args.json)
     return 0
 
 
+def _simulate_offline(args: argparse.Namespace) -> int:
+    from gridwatch.sensors.offline import scenario_run, write_parquet
+    from gridwatch.sensors.scenarios import ScenarioError, load_scenario
+
+    if not args.scenario:
+        return _fail("simulate", "--out needs --scenario FILE (e.g. scenarios/default.yaml)")
+    if not str(args.out).endswith(".parquet"):
+        return _fail("simulate", f"--out must name a .parquet file, got {args.out}")
+    try:
+        run = scenario_run(load_scenario(args.scenario), args.seed, args.days)
+    except (ScenarioError, ValueError) as exc:
+        return _fail("simulate", str(exc))
+    result = write_parquet(run, args.out, progress=not args.json)
+    result |= {"out": str(args.out), "seed": args.seed, "scenario": run.scenario.name}
+    _print_result(result, args.json)
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    bad_rate = _pacing(args, settings)
+    if isinstance(bad_rate, str):
+        return _fail("replay", bad_rate)
+    from gridwatch.sensors.replay import replay_file
+
+    try:
+        result = replay_file(settings, args.file, args.duration, bad_rate,
+                             progress=not args.json)
+    except ValueError as exc:
+        return _fail("replay", str(exc))
+    except ConnectionError as exc:
+        return _fail("replay", str(exc), 1)
+    _print_result(result, args.json)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from gridwatch.detectors.evaluation.harness import evaluate, write_outputs
+    from gridwatch.sensors.scenarios import ScenarioError
+
+    settings = load_settings(args.config)
+    if args.days is not None and args.days < 1:
+        return _fail("evaluate", "--days must be at least 1")
+    try:
+        outcome = evaluate(args.scenario, args.seed, args.days, settings.detectors,
+                           progress=not args.json)
+    except (ScenarioError, ValueError) as exc:
+        return _fail("evaluate", str(exc))
+    report = args.report or str(Path(DEFAULT_REPORT_DIR) / (
+        f"{outcome.meta.get('scenario', 'run')}-seed{outcome.meta.get('seed', args.seed)}.html"))
+    html_path, json_path = write_outputs(outcome, report)
+    if args.json:
+        print(json.dumps(outcome.summary(), sort_keys=True))
+        print(f"report written to {html_path}", file=sys.stderr)
+    else:
+        _print_table(outcome.summary()["kinds"])
+        meta = outcome.meta
+        print(f"\n{meta['readings']} readings in {meta['batches']} batches, {meta['wall_s']} s "
+              f"({meta['readings_per_s']} readings/s)")
+        for message, count in sorted(outcome.run.detector_errors.items()):
+            print(f"detector error on {count} batches: {message}")
+        print(f"report: {html_path}\ndetails: {json_path}")
+    return 0
+
+
+def _print_table(kinds: dict[str, dict[str, Any]]) -> None:
+    def cell(value: Any, fmt: str) -> str:
+        return "-" if value is None else format(value, fmt)
+
+    print(f"{'kind':<26}{'events':>7}{'alerts':>7}{'prec':>7}{'recall':>7}{'f1':>7}"
+          f"{'delay p50':>11}{'delay p95':>11}")
+    for kind, s in sorted(kinds.items()):
+        p50 = None if s["delay_median_s"] is None else s["delay_median_s"] / 3600
+        p95 = None if s["delay_p95_s"] is None else s["delay_p95_s"] / 3600
+        print(f"{kind:<26}{s['events']:>7}{s['alerts']:>7}{cell(s['precision'], '.2f'):>7}"
+              f"{cell(s['recall'], '.2f'):>7}{cell(s['f1'], '.2f'):>7}"
+              f"{cell(p50, '.1f') + ' h':>11}{cell(p95, '.1f') + ' h':>11}")
+
+
+def _add_pacing(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--speed", type=float, default=None,
+                        help="simulated seconds per wall second (default: simulator.speed)")
+    parser.add_argument("--bad-rate", type=float, default=None,
+                        help="fraction of malformed messages to inject (default: "
+                             "simulator.bad_rate)")
+    parser.add_argument("--duration", type=float, default=None, metavar="S",
+                        help="stop after S wall seconds (default: until done or Ctrl-C)")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     sim = subparsers.add_parser(
-        "simulate", help="simulate a distribution grid and publish or write its meter readings",
-        description="Simulate feeders, transformer areas and customer meters. With --live, "
-                    "publish concentrator batches to MQTT in accelerated time.")
+        "simulate", help="simulate a distribution grid: publish live or write a labelled file",
+        description="Simulate feeders, transformer areas and customer meters. --live publishes "
+                    "concentrator batches to MQTT in accelerated time; --scenario F --out "
+                    "FILE.parquet writes a labelled scenario run (labels beside it).")
     sim.add_argument("--live", action="store_true", help="publish to the configured MQTT broker")
-    sim.add_argument("--speed", type=float, default=None,
-                     help="simulated seconds per wall second (default: simulator.speed)")
-    sim.add_argument("--bad-rate", type=float, default=None,
-                     help="fraction of malformed messages to inject (default: simulator.bad_rate)")
-    sim.add_argument("--duration", type=float, default=None, metavar="S",
-                     help="stop after S wall seconds (default: run until Ctrl-C)")
-    sim.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    sim.add_argument("--scenario", metavar="FILE", help="scenario YAML (offline mode)")
+    sim.add_argument("--out", metavar="FILE.parquet", help="write the stream to this file")
+    sim.add_argument("--seed", type=int, default=1, help="scenario seed (default 1)")
+    sim.add_argument("--days", type=int, default=None, help="days to simulate "
+                                                            "(default: the scenario's)")
+    _add_pacing(sim)
     sim.set_defaults(func=_simulate)
+
+    rep = subparsers.add_parser(
+        "replay", help="publish a recorded stream file to MQTT at any speed",
+        description="Publish a Parquet stream file (from `gridwatch simulate --out`) to the "
+                    "configured MQTT broker, keeping its upload rhythm, accelerated by --speed.")
+    rep.add_argument("file", help="stream file (.parquet)")
+    _add_pacing(rep)
+    rep.set_defaults(func=_replay)
+
+    ev = subparsers.add_parser(
+        "evaluate", help="score the detectors against a labelled scenario",
+        description="Run the production detector pipeline over a scenario (generated with "
+                    "--seed) or a stream file and report event-level precision, recall, F1 "
+                    "and detection delay per kind, with an HTML report of plots, misses and "
+                    "false alerts.")
+    ev.add_argument("--scenario", required=True, metavar="FILE",
+                    help="scenario YAML, or a .parquet stream file")
+    ev.add_argument("--seed", type=int, default=1, help="scenario seed (default 1)")
+    ev.add_argument("--days", type=int, default=None, help="days to simulate "
+                                                           "(default: the scenario's)")
+    ev.add_argument("--report", metavar="FILE.html",
+                    help=f"HTML report path (default {DEFAULT_REPORT_DIR}/<scenario>-seed<N>.html)")
+    ev.add_argument("--json", action="store_true",
+                    help='print {"kinds": {...}} as one JSON object')
+    ev.set_defaults(func=_evaluate)

@@ -9,9 +9,10 @@ detector compares mutually consistent.
   transformer impedance drop) minus the branch drop sum_j R[i, j] I[j], so far
   meters on long, loaded branches sag at the evening peak.
 - Line loss = sum over phases of I^T R I, so it grows with load squared; the
-  area meter registers the customers' true demand + line loss + leakage + the
-  meters' own consumption, hence a healthy area's loss rate of a few per cent,
-  and stolen energy still shows on the area meter.
+  area meter registers the customers' true demand + line loss + a small
+  load-independent loss (joints, insulation, the meters' own consumption) +
+  leakage, hence a healthy area's loss rate of a few per cent, and stolen
+  energy still shows on the area meter.
 """
 
 from __future__ import annotations
@@ -48,7 +49,10 @@ class Registers:
 
 @dataclass
 class ChunkReadings:
-    """What every meter reports for each interval of a chunk; slot K is the area meter."""
+    """What every meter reports for each interval of a chunk; slot K is the area meter.
+
+    Values are full precision here; the stream rounds them to register resolution.
+    """
 
     ts: np.ndarray            # (T,) interval end, epoch seconds
     voltage: np.ndarray       # (A, T, K+1, 3); phases a meter lacks hold 0
@@ -101,20 +105,21 @@ def simulate_chunk(grid: Grid, ts: np.ndarray, interval_s: int, shapes: np.ndarr
 
     amps = demand * 1000.0 / (NOMINAL_PHASE_V * grid.power_factor[:, None, :])
     phase_amps = amps[..., None] * weight                          # (A, T, K, 3)
-    leak_kw = effects.get("leak_kw")
-    area_amps = phase_amps.sum(axis=2)                             # (A, T, 3)
-    if leak_kw is not None:
-        area_amps = area_amps + (leak_kw * 1000.0 / (3 * NOMINAL_PHASE_V))[:, :, None]
-
     feeder_load = np.zeros((len(grid.feeder_ids), n_t))
     np.add.at(feeder_load, grid.area_feeder, demand.sum(axis=2))
     feeder_peak = np.maximum(feeder_load.max(axis=1, keepdims=True), 1e-9)
     mv = 1.0 - FEEDER_DROP_AT_PEAK * feeder_load / feeder_peak
-    mv = mv[grid.area_feeder] + rng.normal(0.0, MV_NOISE, size=(n_a, n_t))
+    mv = (mv + rng.normal(0.0, MV_NOISE, size=mv.shape))[grid.area_feeder]
     if (mv_factor := effects.get("mv_factor")) is not None:
         mv = mv * mv_factor
     tap = effects.get("tap_offset")
     source_v = grid.no_load_v[:, None] * mv * (1.0 if tap is None else 1.0 + tap)
+    dead_source = source_v < 1.0
+    leak_kw = effects.get("leak_kw")
+    area_amps = phase_amps.sum(axis=2)                             # (A, T, 3)
+    if leak_kw is not None:
+        leak_kw = np.where(dead_source, 0.0, leak_kw)
+        area_amps = area_amps + (leak_kw * 1000.0 / (3 * NOMINAL_PHASE_V))[:, :, None]
     tx_v = source_v[:, :, None] - grid.tx_ohm[:, None, None] * area_amps   # (A, T, 3)
 
     stacked = phase_amps.transpose(0, 3, 1, 2).reshape(n_a, 3 * n_t, n_k)
@@ -130,7 +135,6 @@ def simulate_chunk(grid: Grid, ts: np.ndarray, interval_s: int, shapes: np.ndarr
         tx_v = tx_v * phase_live
     if supplied is not None:
         volts = volts * supplied[..., None]
-    dead_source = source_v < 1.0
     tx_v = np.where(dead_source[:, :, None], 0.0, np.maximum(tx_v, 0.0))
     volts = np.maximum(volts, 0.0)
 
@@ -144,8 +148,8 @@ def simulate_chunk(grid: Grid, ts: np.ndarray, interval_s: int, shapes: np.ndarr
         seen_volts = np.where(unseen, 0.0, volts)
 
     hours = interval_s / 3600.0
-    self_kw = grid.mask.sum(axis=1) * METER_SELF_W / 1000.0
-    area_kw = demand.sum(axis=2) + loss_kw + self_kw[:, None]
+    self_kw = grid.mask.sum(axis=1) * METER_SELF_W / 1000.0 + grid.fixed_loss_kw
+    area_kw = demand.sum(axis=2) + loss_kw + np.where(dead_source, 0.0, self_kw[:, None])
     if leak_kw is not None:
         area_kw = area_kw + leak_kw
 
@@ -176,9 +180,8 @@ def simulate_chunk(grid: Grid, ts: np.ndarray, interval_s: int, shapes: np.ndarr
     if (raised := effects.get("events")) is not None:
         events[:, :, :n_k] = raised
     return ChunkReadings(
-        ts=ts, voltage=np.round(voltage, 1), current=np.round(current, 2),
-        energy_kwh=np.round(energy, 2), reverse_kwh=np.round(reverse_kwh, 2),
-        power_kw=np.round(power, 3), pf=np.round(pf, 3), events=events,
+        ts=ts, voltage=voltage, current=current, energy_kwh=energy, reverse_kwh=reverse_kwh,
+        power_kw=power, pf=pf, events=events,
         true_kw=demand, loss_kw=loss_kw,
     )
 

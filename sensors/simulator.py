@@ -91,7 +91,7 @@ class Simulator:
         grid = self.grid
         ts = interval_ends(self.start, day * self.per_day, self.per_day, self.interval_s)
         effects = Effects(grid.n_areas, ts.size, grid.slots)
-        delivery = Delivery.normal(grid.n_areas, ts.size, grid.slots)
+        delivery = Delivery.normal(grid.n_areas, ts.size)
         if self.injector is not None:
             self.injector.apply_effects(day, ts, effects)
         rng = np.random.default_rng([self.seed, DAY_STREAM, day])

@@ -35,12 +35,18 @@ class Delivery:
 
     copies: np.ndarray          # (A, T) int8: 0 lost, 1 normal, 2 sent twice
     delay_s: np.ndarray         # (A, T) extra delay before the upload is sent
-    ts_offset_s: np.ndarray     # (A, K+1) meter clock error added to ``ts``
+    ts_offset_s: np.ndarray | None = None   # (A, T, K+1) meter clock error added to ``ts``
 
     @classmethod
-    def normal(cls, areas: int, times: int, slots: int) -> Delivery:
-        return cls(np.ones((areas, times), np.int8), np.zeros((areas, times)),
-                   np.zeros((areas, slots + 1)))
+    def normal(cls, areas: int, times: int) -> Delivery:
+        return cls(np.ones((areas, times), np.int8), np.zeros((areas, times)))
+
+    def clock_offsets(self, slots: int) -> np.ndarray:
+        """The per-reading clock error array, created (all zero) on first use."""
+        if self.ts_offset_s is None:
+            areas, times = self.copies.shape
+            self.ts_offset_s = np.zeros((areas, times, slots + 1))
+        return self.ts_offset_s
 
 
 def upload_delay_s(grid: Grid, interval_s: int) -> np.ndarray:
@@ -112,16 +118,20 @@ class StreamLayout:
         def dictionary(indices: np.ndarray, values: pa.Array) -> pa.DictionaryArray:
             return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32)), values)
 
-        volts = phase_columns(chunk.voltage)
-        amps = phase_columns(chunk.current)
-        ts = chunk.ts[row_t] + delivery.ts_offset_s.reshape(-1)[flat_ak]
+        volts = [np.round(c, 1) for c in phase_columns(chunk.voltage)]
+        amps = [np.round(c, 2) for c in phase_columns(chunk.current)]
+        ts = chunk.ts[row_t]
+        if delivery.ts_offset_s is not None:
+            ts = ts + delivery.ts_offset_s.reshape(-1)[flat_atk]
         role = (row_k == slots - 1).astype(np.int32)
         columns = [
             row_sent, dictionary(row_a, self.concentrator_dict), dictionary(row_a, self.area_dict),
             dictionary(grid.area_feeder[row_a], self.feeder_dict),
             dictionary(flat_ak, self.meter_dict), dictionary(role, self.role_dict), ts, phases,
-            chunk.energy_kwh.reshape(-1)[flat_atk], chunk.reverse_kwh.reshape(-1)[flat_atk],
-            chunk.power_kw.reshape(-1)[flat_atk], chunk.pf.reshape(-1)[flat_atk],
+            np.round(chunk.energy_kwh.reshape(-1)[flat_atk], 2),
+            np.round(chunk.reverse_kwh.reshape(-1)[flat_atk], 2),
+            np.round(chunk.power_kw.reshape(-1)[flat_atk], 3),
+            np.round(chunk.pf.reshape(-1)[flat_atk], 3),
             *volts, *amps,
             dictionary(chunk.events.reshape(-1)[flat_atk], self.event_dict),
             self.rated_kva[flat_ak],

@@ -40,6 +40,7 @@ class GridSpec:
     weak_branch_factor: float = 3.2     # their branches are this much longer...
     weak_ohm_per_km: float = 0.64       # ...and of thinner (50 mm2) cable
     loading: float = 0.55               # transformer sized so peak demand is this share of kVA
+    fixed_loss_share: tuple[float, float] = (0.008, 0.02)   # joints, insulation: share of mean
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Grid:
     no_load_v: np.ndarray             # (A,) secondary phase voltage at no load (with tap)
     tx_ohm: np.ndarray                # (A,) effective transformer impedance, ohm
     weak: np.ndarray                  # (A,) bool: built as a low-voltage zone
+    fixed_loss_kw: np.ndarray         # (A,) load-independent technical loss
 
     @property
     def n_areas(self) -> int:
@@ -166,6 +168,7 @@ def build_grid(spec: GridSpec, rng: np.random.Generator) -> Grid:
     rated_phase_a = rated_kva * 1000.0 / (3 * NOMINAL_PHASE_V)
     tx_ohm = TX_EFFECTIVE_IMPEDANCE * NOMINAL_PHASE_V / rated_phase_a
     no_load_v = np.full(n_areas, NO_LOAD_PHASE_V)
+    fixed_loss_kw = mean_kw.sum(axis=1) * rng.uniform(*spec.fixed_loss_share, size=n_areas)
 
     meter_ids = [[f"{area_ids[a]}-M{k + 1:03d}" if mask[a, k] else "" for k in range(slots)]
                  for a in range(n_areas)]
@@ -177,6 +180,6 @@ def build_grid(spec: GridSpec, rng: np.random.Generator) -> Grid:
         customer_class=customer_class, phases=phases, phase_weight=phase_weight,
         branch=branch, distance_m=distance * mask, mean_kw=mean_kw,
         power_factor=power_factor, r_common=r_common, rated_kva=rated_kva,
-        no_load_v=no_load_v, tx_ohm=tx_ohm, weak=weak,
+        no_load_v=no_load_v, tx_ohm=tx_ohm, weak=weak, fixed_loss_kw=fixed_loss_kw,
     )
 

@@ -1,0 +1,211 @@
+"""The scoring rule: which alerts are true, which labels were found, and how fast.
+
+The rule (event level, per kind):
+
+1. An *alert* is a ``firing`` finding; it starts at ``at``, the moment the
+   detector raised it (what an operator sees), not ``started_at`` (the
+   detector's own estimate of when the condition began, kept as evidence).
+2. An alert *matches* a label when the kinds are equal, the alert names the
+   labelled entity, and it starts within
+   ``[label.start - EARLY_S, label.end + TOLERANCE_S[kind]]``.
+   Naming the entity depends on the label's level: a meter label needs that
+   meter; an area label accepts the area as entity or as the alert's area; a
+   concentrator label accepts the concentrator or its area; a feeder label
+   accepts the feeder or any area on it (a per-area detector sees only its area).
+   ``EARLY_S`` (one hour) absorbs meters whose clocks run early.
+3. An alert that matches no label of its kind but matches a label of a kind
+   that *causes* it (`EXPLAINED_BY`: an area outage during its feeder's outage,
+   a meter losing power in an area outage, low voltage under a transformer
+   overload or a sag, one theft kind on a meter labelled with another: the same
+   inspection finds it) is *explained*: a true symptom, not a false alarm, and counted in
+   neither precision's numerator nor its denominator.
+4. Per kind: ``precision`` = matching alerts / (matching + false alerts);
+   ``recall`` = labels matched by at least one alert / labels; ``f1`` their
+   harmonic mean; ``delay`` of a found label = first matching alert's start -
+   label start, reported as median and 95th percentile. A value that is
+   undefined (no alerts, no labels, nothing found) is ``None`` (JSON null).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gridwatch.detectors.base import FIRING, Finding
+from gridwatch.sensors.labels import (
+    AREA,
+    CONCENTRATOR,
+    FEEDER,
+    KIND_ENTITY_LEVEL,
+    METER,
+    THEFT_KINDS,
+    Label,
+)
+
+HOUR_S = 3600.0
+DAY_S = 86_400.0
+EARLY_S = HOUR_S
+
+TOLERANCE_S: dict[str, float] = {
+    **{kind: 3 * DAY_S for kind in (*THEFT_KINDS, "leakage")},
+    "low_voltage_zone": 6 * HOUR_S,
+    **{kind: HOUR_S for kind in ("outage_area", "outage_feeder", "meter_power_loss",
+                                 "phase_loss", "transformer_overload", "voltage_sag",
+                                 "voltage_swell")},
+    "dq_concentrator_dropout": 2 * HOUR_S,
+    "dq_stuck_meter": 6 * HOUR_S,
+    "dq_duplicate": HOUR_S,
+    "dq_out_of_order": HOUR_S,
+    "dq_clock_skew": 2 * HOUR_S,
+}
+DEFAULT_TOLERANCE_S = 6 * HOUR_S
+
+EXPLAINED_BY: dict[str, tuple[str, ...]] = {
+    **{kind: tuple(k for k in THEFT_KINDS if k != kind) for kind in THEFT_KINDS},
+    "outage_area": ("outage_feeder",),
+    "meter_power_loss": ("outage_area", "outage_feeder", "phase_loss"),
+    "phase_loss": ("outage_area", "outage_feeder"),
+    "low_voltage_zone": ("transformer_overload", "voltage_sag"),
+    "dq_stuck_meter": ("outage_area", "outage_feeder", "meter_power_loss", "phase_loss"),
+}
+
+
+def tolerance_s(kind: str) -> float:
+    return TOLERANCE_S.get(kind, DEFAULT_TOLERANCE_S)
+
+
+def names_entity(alert: Finding, label: Label) -> bool:
+    """Does the alert point at the labelled entity (at the label's level)?
+
+    >>> lb = Label("outage_feeder", "F01", "feeder", "", "F01", 0.0, 3600.0)
+    >>> names_entity(Finding("outage_feeder", "F01-A02", "area", "F01-A02", "F01", 0, 900), lb)
+    True
+    """
+    level = KIND_ENTITY_LEVEL.get(label.kind, label.entity_type)
+    if alert.entity == label.entity:
+        return True
+    if level == METER:
+        return False
+    if level in (AREA, CONCENTRATOR):
+        return bool(label.area) and alert.area == label.area
+    if level == FEEDER:
+        return alert.feeder == label.feeder
+    return False
+
+
+def in_window(alert: Finding, label: Label) -> bool:
+    return label.start - EARLY_S <= alert.at <= label.end + tolerance_s(label.kind)
+
+
+def matches(alert: Finding, label: Label) -> bool:
+    return alert.kind == label.kind and in_window(alert, label) and names_entity(alert, label)
+
+
+@dataclass
+class AlertVerdict:
+    """How one alert was judged."""
+
+    alert: Finding
+    verdict: str                      # "true", "explained" or "false"
+    label: Label | None = None
+
+
+@dataclass
+class KindScore:
+    """Scores of one kind, plus the judged alerts and labels behind them."""
+
+    kind: str
+    events: int = 0
+    alerts: int = 0
+    true_alerts: int = 0
+    explained_alerts: int = 0
+    found: int = 0
+    delays_s: list[float] = field(default_factory=list)
+    missed: list[Label] = field(default_factory=list)
+    false_alerts: list[Finding] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float | None:
+        judged = self.alerts - self.explained_alerts
+        return None if judged == 0 else self.true_alerts / judged
+
+    @property
+    def recall(self) -> float | None:
+        return None if self.events == 0 else self.found / self.events
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        if p is None or r is None or p + r == 0:
+            return None if p is None or r is None else 0.0
+        return 2 * p * r / (p + r)
+
+    def delay(self, q: float) -> float | None:
+        return None if not self.delays_s else float(np.percentile(self.delays_s, q))
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        """Exactly the keys of the `gridwatch evaluate --json` contract."""
+        def r4(x: float | None) -> float | None:
+            return None if x is None else round(x, 4)
+        return {"events": self.events, "alerts": self.alerts, "precision": r4(self.precision),
+                "recall": r4(self.recall), "f1": r4(self.f1),
+                "delay_median_s": r4(self.delay(50)), "delay_p95_s": r4(self.delay(95))}
+
+
+@dataclass
+class Evaluation:
+    """Per-kind scores and every alert's verdict."""
+
+    kinds: dict[str, KindScore]
+    verdicts: list[AlertVerdict]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kinds": {k: s.to_dict() for k, s in sorted(self.kinds.items())}}
+
+
+def score(labels: list[Label], findings: list[Finding]) -> Evaluation:
+    """Judge every firing finding against the labels (see the module docstring).
+
+    >>> lb = Label("meter_power_loss", "M1", "meter", "A1", "F1", 1000.0, 8200.0)
+    >>> hit = Finding("meter_power_loss", "M1", "meter", "A1", "F1", 1900, 1900)
+    >>> other = Finding("meter_power_loss", "M2", "meter", "A1", "F1", 1900, 1900)
+    >>> ev = score([lb], [hit, other])
+    >>> s = ev.kinds["meter_power_loss"]
+    >>> (s.events, s.alerts, s.precision, s.recall, s.delays_s)
+    (1, 2, 0.5, 1.0, [900.0])
+    """
+    alerts = sorted((f for f in findings if f.status == FIRING), key=lambda f: f.at)
+    by_kind: dict[str, list[Label]] = defaultdict(list)
+    for label in labels:
+        by_kind[label.kind].append(label)
+    kinds = {kind: KindScore(kind, events=len(group)) for kind, group in by_kind.items()}
+    first_hit: dict[int, float] = {}
+    verdicts = []
+    for alert in alerts:
+        kind_score = kinds.setdefault(alert.kind, KindScore(alert.kind))
+        kind_score.alerts += 1
+        hit = next((lb for lb in by_kind.get(alert.kind, ()) if matches(alert, lb)), None)
+        if hit is not None:
+            kind_score.true_alerts += 1
+            first_hit.setdefault(id(hit), alert.at)
+            verdicts.append(AlertVerdict(alert, "true", hit))
+            continue
+        cause = next((lb for parent in EXPLAINED_BY.get(alert.kind, ())
+                      for lb in by_kind.get(parent, ())
+                      if in_window(alert, lb) and names_entity(alert, lb)), None)
+        if cause is not None:
+            kind_score.explained_alerts += 1
+            verdicts.append(AlertVerdict(alert, "explained", cause))
+            continue
+        kind_score.false_alerts.append(alert)
+        verdicts.append(AlertVerdict(alert, "false"))
+    for kind, group in by_kind.items():
+        for label in group:
+            if id(label) in first_hit:
+                kinds[kind].found += 1
+                kinds[kind].delays_s.append(first_hit[id(label)] - label.start)
+            else:
+                kinds[kind].missed.append(label)
+    return Evaluation(kinds, verdicts)

@@ -1,0 +1,227 @@
+"""The HTML evaluation report: scores, per-kind plots and every miss and false alarm.
+
+Why one self-contained file: engineers tuning a detector open it from a CI
+artefact or a laptop; PNGs are embedded (base64), nothing to serve. Each kind
+gets a score trace (the metric its detector judges, or the alerts' own
+scores) for the areas concerned, with the labelled windows shaded and the
+alerts marked true, explained or false, and a timeline of labels against
+alerts per entity.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from gridwatch.detectors.evaluation.matching import (  # noqa: E402
+    AlertVerdict,
+    Evaluation,
+    tolerance_s,
+)
+from gridwatch.detectors.evaluation.runner import RunResult  # noqa: E402
+from gridwatch.sensors.labels import Label, group_of  # noqa: E402
+
+DAY_S = 86_400.0
+MAX_TRACES = 4
+MAX_TIMELINE_ROWS = 14
+VERDICT_COLOURS = {"true": "tab:green", "explained": "tab:gray", "false": "tab:red"}
+KIND_TRACE: dict[str, tuple[str, str]] = {
+    "low_voltage_zone": ("gridwatch_area", "low_voltage_points"),
+    "leakage": ("gridwatch_balance", "excess_z"),
+    "outage_area": ("gridwatch_area", "voltage_min_v"),
+    "outage_feeder": ("gridwatch_area", "voltage_min_v"),
+    "meter_power_loss": ("gridwatch_area", "voltage_min_v"),
+    "phase_loss": ("gridwatch_area", "voltage_min_v"),
+    "transformer_overload": ("gridwatch_area", "power_kw"),
+    "voltage_sag": ("gridwatch_area", "voltage_mean_v"),
+    "voltage_swell": ("gridwatch_area", "voltage_max_v"),
+}
+
+
+def trace_for(kind: str) -> tuple[str, str]:
+    """Which metric a kind's detector is judged on (theft: the balance; data quality: counts)."""
+    if kind in KIND_TRACE:
+        return KIND_TRACE[kind]
+    if kind.startswith("theft_"):
+        return ("gridwatch_balance", "excess_z")
+    return ("gridwatch_area", "readings")
+
+
+def _utc(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _png(fig: plt.Figure) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def kind_figure(kind: str, labels: list[Label], verdicts: list[AlertVerdict],
+                run: RunResult, origin: float) -> str:
+    """Score trace (top) and label/alert timeline (bottom) of one kind, as base64 PNG."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 5.2), sharex=True,
+                                      gridspec_kw={"height_ratios": [3, 2]})
+
+    def days(ts: float) -> float:
+        return (ts - origin) / DAY_S
+
+    measurement, field_name = trace_for(kind)
+    areas = [lb.area for lb in labels if lb.area] + [v.alert.area for v in verdicts]
+    areas = list(dict.fromkeys(a for a in areas if a))[:MAX_TRACES]
+    drawn = False
+    for area in areas:
+        trace = run.traces.get((measurement, field_name, area))
+        if trace is None or not trace.ts:
+            continue
+        top.plot([days(t) for t in trace.ts], trace.values, lw=0.7, label=area)
+        drawn = True
+    if drawn:
+        top.set_ylabel(f"{field_name}\n({measurement})")
+        top.legend(loc="upper right", fontsize=7)
+    else:
+        for verdict in verdicts:
+            top.vlines(days(verdict.alert.at), 0, verdict.alert.score,
+                       colors=VERDICT_COLOURS[verdict.verdict], lw=1.2)
+        top.set_ylabel("alert score")
+    for label in labels:
+        top.axvspan(days(label.start), days(label.end), color="tab:orange", alpha=0.15)
+    for verdict in verdicts:
+        top.axvline(days(verdict.alert.at), color=VERDICT_COLOURS[verdict.verdict], lw=0.8,
+                    ls="--")
+    top.set_title(f"{kind}: labelled windows (orange), alerts (green true, red false, "
+                  f"grey explained)", fontsize=9)
+
+    entities = list(dict.fromkeys([lb.entity for lb in labels]
+                                  + [v.alert.entity for v in verdicts]))[:MAX_TIMELINE_ROWS]
+    row = {entity: i for i, entity in enumerate(entities)}
+    for label in labels:
+        if label.entity in row:
+            y = row[label.entity]
+            bottom.barh(y, days(label.end) - days(label.start), left=days(label.start),
+                        height=0.6, color="tab:orange", alpha=0.6)
+            bottom.barh(y, tolerance_s(kind) / DAY_S, left=days(label.end), height=0.6,
+                        color="tab:orange", alpha=0.2, hatch="//")
+    for verdict in verdicts:
+        if verdict.alert.entity in row:
+            bottom.plot(days(verdict.alert.at), row[verdict.alert.entity], marker="v",
+                        color=VERDICT_COLOURS[verdict.verdict], ms=7, ls="none")
+    bottom.set_yticks(range(len(entities)), entities, fontsize=7)
+    bottom.set_xlabel("days since start of run")
+    bottom.invert_yaxis()
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _delay(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value / 3600:.1f} h" if abs(value) < 2 * DAY_S else f"{value / DAY_S:.1f} d"
+
+
+def _evidence(finding: Any) -> str:
+    payload = {"observed": finding.observed, "threshold": finding.threshold,
+               "evidence": finding.evidence}
+    text = json.dumps(payload, indent=1, default=str)
+    return f"<details><summary>evidence</summary><pre>{html.escape(text)}</pre></details>"
+
+
+def render_html(evaluation: Evaluation, labels: list[Label], run: RunResult,
+                meta: dict[str, Any]) -> str:
+    """The whole report as one HTML string."""
+    origin = float(meta["start"])
+    labels_by_kind: dict[str, list[Label]] = {}
+    for label in labels:
+        labels_by_kind.setdefault(label.kind, []).append(label)
+    verdicts_by_kind: dict[str, list[AlertVerdict]] = {}
+    for verdict in evaluation.verdicts:
+        verdicts_by_kind.setdefault(verdict.alert.kind, []).append(verdict)
+    kinds = sorted(evaluation.kinds, key=lambda k: (group_of(k), k))
+
+    rows = []
+    for kind in kinds:
+        s = evaluation.kinds[kind]
+        rows.append(
+            f"<tr><td>{group_of(kind)}</td><td><a href='#{kind}'>{kind}</a></td>"
+            f"<td>{s.events}</td><td>{s.alerts}</td><td>{s.explained_alerts}</td>"
+            f"<td>{_fmt(s.precision)}</td><td>{_fmt(s.recall)}</td><td>{_fmt(s.f1)}</td>"
+            f"<td>{_delay(s.delay(50))}</td><td>{_delay(s.delay(95))}</td></tr>")
+    sections = []
+    for kind in kinds:
+        png = kind_figure(kind, labels_by_kind.get(kind, []), verdicts_by_kind.get(kind, []),
+                          run, origin)
+        sections.append(f"<h3 id='{kind}'>{kind}</h3><img src='data:image/png;base64,{png}'>")
+    missed = [(kind, lb) for kind in kinds for lb in evaluation.kinds[kind].missed]
+    missed_rows = "".join(
+        f"<tr><td>{k}</td><td>{html.escape(lb.entity)}</td><td>{_utc(lb.start)}</td>"
+        f"<td>{_utc(lb.end)}</td><td><code>{html.escape(lb.detail)}</code></td>"
+        f"<td>{html.escape(_nearby(lb, evaluation.verdicts))}</td></tr>" for k, lb in missed)
+    false_rows = "".join(
+        f"<tr><td>{v.alert.kind}</td><td>{html.escape(v.alert.entity)}</td>"
+        f"<td>{_utc(v.alert.at)}</td><td>{_utc(v.alert.started_at)}</td>"
+        f"<td>{html.escape(v.alert.reason)}</td><td>{_evidence(v.alert)}</td></tr>"
+        for v in evaluation.verdicts if v.verdict == "false")
+    errors = "".join(f"<li><code>{html.escape(msg)}</code>: {n} batches</li>"
+                     for msg, n in sorted(run.detector_errors.items()))
+    info = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+                   for k, v in meta.items() if k != "labels")
+    return f"""<!doctype html><html><head><meta charset="utf-8">
+<title>GridWatch evaluation: {html.escape(str(meta.get('scenario', '')))}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1200px}}
+table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:3px 7px;
+font-size:13px;text-align:left;vertical-align:top}}img{{max-width:100%}}
+pre{{white-space:pre-wrap;font-size:11px;max-width:500px}}</style></head><body>
+<h1>GridWatch detector evaluation</h1>
+<table>{info}</table>
+<p>Matching rule: an alert is true when it has the label's kind, names the labelled entity
+(or its area; a feeder label accepts areas on the feeder) and is raised between one hour
+before the label starts and the label's end plus the kind's tolerance (hatched in the
+timelines). Alerts caused by another labelled problem (e.g. area outages inside a feeder
+outage) are <i>explained</i> and left out of precision. See
+<code>gridwatch.detectors.evaluation.matching</code>.</p>
+<h2>Scores per kind</h2>
+<table><tr><th>group</th><th>kind</th><th>events</th><th>alerts</th><th>explained</th>
+<th>precision</th><th>recall</th><th>F1</th><th>delay median</th><th>delay p95</th></tr>
+{''.join(rows)}</table>
+{f'<h2>Detector errors</h2><ul>{errors}</ul>' if errors else ''}
+<h2>Missed labels ({len(missed)})</h2>
+<table><tr><th>kind</th><th>entity</th><th>start (UTC)</th><th>end (UTC)</th><th>detail</th>
+<th>other alerts on the entity meanwhile</th></tr>{missed_rows}</table>
+<h2>False alerts ({sum(v.verdict == 'false' for v in evaluation.verdicts)})</h2>
+<table><tr><th>kind</th><th>entity</th><th>raised (UTC)</th><th>condition since</th>
+<th>reason</th><th>evidence</th></tr>{false_rows}</table>
+<h2>Per-kind traces and timelines</h2>
+{''.join(sections)}
+</body></html>
+"""
+
+
+def _nearby(label: Label, verdicts: list[AlertVerdict]) -> str:
+    """Alerts of other kinds on the missed label's entity during its window (mislabels)."""
+    near = sorted({v.alert.kind for v in verdicts
+                   if v.alert.entity in (label.entity, label.area)
+                   and label.start - DAY_S <= v.alert.at <= label.end + tolerance_s(label.kind)})
+    return ", ".join(near) or "none"
+
+
+def write_report(path: str | Path, evaluation: Evaluation, labels: list[Label],
+                 run: RunResult, meta: dict[str, Any]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(evaluation, labels, run, meta))
+    return path
