@@ -108,6 +108,8 @@ class HalfSpaceTreesAPI:
             self.limits.update(limits)
         self.seed = seed
         self.rng = random.Random(seed)
+        self._column_key: tuple | None = None
+        self._column_map = np.zeros(0, np.int64)
 
     @property
     def size_limit(self) -> float:
@@ -143,8 +145,12 @@ class HalfSpaceTreesAPI:
             raise ValueError(f"X has {rows.shape[1]} columns but {len(names)} feature names")
         if not self.built:
             self._build(names)
-        where = {name: j for j, name in enumerate(names)}
-        return rows, np.array([where.get(f, -1) for f in self.features], np.int64)
+        key = tuple(names)
+        if self._column_key != key:
+            where = {name: j for j, name in enumerate(names)}
+            self._column_key = key
+            self._column_map = np.array([where.get(f, -1) for f in self.features], np.int64)
+        return rows, self._column_map
 
     def learn_many(self, X: np.ndarray, features: Sequence[Hashable] | None = None) -> None:
         """Learn the rows of X in order (window swaps happen mid-batch as in learn_one)."""
