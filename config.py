@@ -183,8 +183,8 @@ class LowVoltageSettings:
     three_phase: VoltageLimits = field(
         default_factory=lambda: VoltageLimits(nominal_v=220.0, lower_pct=-7.0, upper_pct=7.0)
     )
-    min_low_points_fraction: float = 0.2
-    min_consecutive_intervals: int = 2
+    min_low_points_fraction: float = 0.25
+    min_consecutive_intervals: int = 3
     clear_consecutive_intervals: int = 4
     dead_voltage_v: float = 50.0
 
@@ -214,6 +214,7 @@ class FaultSettings:
     overload_ratio: float = 1.0
     overload_clear_ratio: float = 0.95
     overload_clear_intervals: int = 96
+    heavy_load_ratio: float = 0.9
 
 
 @dataclass
@@ -228,7 +229,7 @@ class TheftSettings:
     phase_tamper_intervals: int = 2
     zero_energy_intervals: int = 8
     utc_offset_hours: float = 0.0
-    night_bins: list[int] = field(default_factory=lambda: [0])
+    night_bins: list[int] = field(default_factory=lambda: [0, 3])
     baseline_fading: float = 0.1
     warmup_bins: int = 8
     baseline_warmup_days: int = 3
@@ -279,6 +280,7 @@ class SimulatorSettings:
     speed: float = 2880.0
     bad_rate: float = 0.0
     start: str = "2026-01-05T00:00:00+00:00"
+    scenario: str = ""
 
 
 @dataclass

@@ -39,6 +39,7 @@ TL_FADING = 0.85          # weight kept by the technical-loss fit per healthy bi
 MIN_RESID_KWH = 0.01      # floor of the per-interval residual standard deviation
 LEARN_DROP_Z = 2.5        # a meter this far under its baseline is not learned from
 MIN_BIN_SD_KWH = 0.05     # floor of the standard deviation of a bin's unexplained energy
+LEAK_CHECK_BIN = 0         # 00:00-06:00: the bin where load-driven loss is least
 THEFT_KINDS = ("theft_bypass", "theft_night_bypass", "theft_meter_stopped")
 
 
@@ -143,10 +144,16 @@ class EnergyBalance:
         else:
             self._decay(table, bal, factor=self.theft.calm_decay)
         self._judge_theft(table, episodes, bin_end, flagged)
-        self._judge_leakage(bal, episodes, bin_end, z, sum_r, n)
+        if episodes.open_entities("transformer_overload"):
+            bal["leak_ev"] = 0.0
+        if slot == LEAK_CHECK_BIN:
+            bal["night_z"] = z
+        self._judge_leakage(bal, episodes, bin_end, z)
         self._judge_negative(bal, episodes, bin_end, loss_rate)
-        self._learn_meters(table, bin_kwh, complete & ~stuck, slot, calm_area=warm and z < 1.0)
-        if not suspicious and not episodes.open_entities("leakage"):
+        self._learn_meters(table, bin_kwh, complete & ~stuck & ~flagged, slot,
+                           calm_area=warm and z < 1.0)
+        if not (suspicious or episodes.open_entities("leakage")
+                or episodes.open_entities("transformer_overload")):
             self._learn_area(bal, acc)
         return BinClose(sum_r, z, loss_rate)
 
@@ -224,8 +231,8 @@ class EnergyBalance:
         score = np.where(level > 0, level + bonus, level)
         ratio = deficit / sum_r
         score = np.where(flagged & warm, np.maximum(score, t.llr_min), score)
-        plausible = (warm & (flagged | (col["calm_drop"] < 0.5)) & (ratio >= t.match_low)
-                     & (ratio <= t.match_high) & (score >= t.llr_min))
+        matches = (col["calm_drop"] < 0.5) & (ratio >= t.match_low) & (ratio <= t.match_high)
+        plausible = warm & (flagged | matches) & (score >= t.llr_min)
         if plausible.any():
             culprit = int(np.argmax(np.where(plausible, score, -np.inf)))
             gain = min(float(score[culprit]), t.evidence_cap)
@@ -273,7 +280,9 @@ class EnergyBalance:
         firing = np.flatnonzero((col["evidence"] >= t.evidence_threshold)
                                 & (col["evidence_bins"] >= t.min_bins) & ~flagged)
         per_bin = self.bin_s / self.interval_s
-        col["evidence"][flagged] = np.minimum(col["evidence"][flagged], t.evidence_threshold / 2)
+        signs = flagged & ~np.isin(np.arange(len(table)),
+                                   [table.index[m] for m in open_theft])
+        col["evidence"][signs] = np.minimum(col["evidence"][signs], t.evidence_threshold / 2)
         for row in firing:
             meter = table.meters[row]
             if meter in open_theft:
@@ -308,16 +317,20 @@ class EnergyBalance:
                           loss_kwh_per_day=per_day)
         for meter, kind in open_theft.items():
             row = table.index[meter]
+            col["evidence"][row] = min(col["evidence"][row], 2 * t.evidence_threshold)
             if col["evidence"][row] < 1.0:
                 episodes.resolve(kind, meter, at=at,
                                  reason=f"The area's balance no longer points at meter {meter}.")
 
-    def _judge_leakage(self, bal: dict, episodes: Episodes, at: float, z: float,
-                       sum_r: float, n: float) -> None:
+    def _judge_leakage(self, bal: dict, episodes: Episodes, at: float, z: float) -> None:
+        """Fire when leak evidence is enough *and* the last night bin had unexplained
+        energy too: a leak draws current day and night, while losses that grow with
+        load squared (an overloaded or overlong line) all but vanish at night."""
         lk = self.leakage
         area = episodes.area
         if (bal.get("leak_ev", 0.0) >= lk.evidence_threshold
-                and bal.get("leak_bins", 0) >= lk.min_bins):
+                and bal.get("leak_bins", 0) >= lk.min_bins
+                and bal.get("night_z", 0.0) > self.theft.loss_z):
             bins = max(1.0, (at - bal["leak_since"]) / self.bin_s)
             per_day = bal["leak_kwh"] / bins * BINS_PER_DAY
             episodes.fire("leakage", area, "area", at=at, started_at=bal["leak_since"],

@@ -37,6 +37,7 @@ class FaultView:
     dark: np.ndarray          # customer meters without supply in this interval
     phase_lost: bool
     voltage_departure: bool   # a possible sag or swell is in progress
+    heavy_load: bool          # transformer near its rating: low voltage is the load's doing
 
 
 class FaultDetector:
@@ -78,7 +79,18 @@ class FaultDetector:
         if area_v is not None and not area_dark:
             self._overload(episodes, frame, scalars)
             self._sag_swell(episodes, ts, area_v[0], scalars)
-        return FaultView(area_dark, dark, phase_lost, scalars.get("v_dev") is not None)
+        load = self._load_ratio(frame)
+        return FaultView(area_dark, dark, phase_lost, scalars.get("v_dev") is not None,
+                         load is not None and load > s.heavy_load_ratio)
+
+    @staticmethod
+    def _load_ratio(frame: IntervalFrame) -> float | None:
+        """Apparent power of the area meter over the transformer rating, if it is known."""
+        reading = frame.area
+        if reading is None or reading.rated_kva <= 0:
+            return None
+        kva = sum(v * i for v, i in zip(reading.voltage, reading.current, strict=False)) / 1000
+        return kva / reading.rated_kva
 
     def _outage(self, episodes: Episodes, frame: IntervalFrame, area_dark: bool,
                 dark_share: float) -> None:
@@ -140,11 +152,10 @@ class FaultDetector:
         """Apparent power against the rating; clears only after a long calm (a daily
         load curve dips under the rating every night while the overload persists)."""
         area_reading = frame.area
-        if area_reading is None or area_reading.rated_kva <= 0:
+        ratio = self._load_ratio(frame)
+        if area_reading is None or ratio is None:
             return
-        kva = sum(v * i for v, i in zip(area_reading.voltage, area_reading.current,
-                                        strict=False)) / 1000.0
-        ratio = kva / area_reading.rated_kva
+        kva = ratio * area_reading.rated_kva
         area = episodes.area
         if ratio > self.settings.overload_ratio:
             episodes.fire("transformer_overload", area, "area", at=frame.ts, detector=NAME,

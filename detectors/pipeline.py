@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gridwatch.config import DetectorSettings, settings_as_dict
-from gridwatch.detectors.balance import EnergyBalance
+from gridwatch.detectors.balance import THEFT_KINDS, EnergyBalance
 from gridwatch.detectors.base import Finding
 from gridwatch.detectors.data_quality import (
     BatchScreen,
@@ -135,7 +135,7 @@ class AreaPipeline:
             closed = self.balance.close_bin(
                 bal["bin"], table, bal, episodes,
                 _mask(table, episodes, ("dq_stuck_meter",)),
-                _mask(table, episodes, SIGN_KINDS))
+                _mask(table, episodes, SIGN_KINDS + THEFT_KINDS))
             if closed is not None:
                 points.append(MetricPoint("gridwatch_balance", tags, {
                     "excess_kwh": closed.excess_kwh, "excess_z": closed.z,
@@ -152,7 +152,7 @@ class AreaPipeline:
         phases = {r.meter: r.phases for r in frame.readings}
         voltages = {r.meter: min(r.voltage) for r, ok in zip(frame.readings, live, strict=True)
                     if ok}
-        if not (view.area_dark or view.voltage_departure
+        if not (view.area_dark or view.voltage_departure or view.heavy_load
                 or episodes.is_open("transformer_overload", batch.area)):
             episodes.findings += self.low_voltage.observe(lv_state, batch.area, batch.feeder, ts,
                                                           voltages, phases)

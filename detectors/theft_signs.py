@@ -34,7 +34,7 @@ class TheftSignDetector:
     >>> r = Reading("m1", 900, "customer", 1, 5.0, [221.0], [1.0], events=["cover_open"])
     >>> frame = IntervalFrame.build(900, [r], state.meters)
     >>> ep = Episodes({}, "A1", "F1")
-    >>> view = FaultView(False, np.zeros(1, bool), False, False)
+    >>> view = FaultView(False, np.zeros(1, bool), False, False, False)
     >>> TheftSignDetector(TheftSettings(), 900, 50.0).observe(frame, state.meters, view, ep)
     >>> [(f.kind, f.entity) for f in ep.findings]
     [('theft_tamper_event', 'm1')]

@@ -19,7 +19,7 @@ from gridwatch.config import DetectorSettings
 from gridwatch.detectors.evaluation.matching import Evaluation, score
 from gridwatch.detectors.evaluation.report import write_report
 from gridwatch.detectors.evaluation.runner import RunResult, run_pipeline
-from gridwatch.sensors.labels import Label
+from gridwatch.sensors.labels import Label, read_labels
 from gridwatch.sensors.offline import StreamFile, scenario_run
 from gridwatch.sensors.scenarios import load_scenario
 from gridwatch.sensors.stream import iter_batches
@@ -65,8 +65,12 @@ def _settings_for(settings: DetectorSettings, interval_s: int) -> DetectorSettin
 
 
 def evaluate(source: str | Path, seed: int, days: int | None, settings: DetectorSettings,
-             progress: bool = True) -> Outcome:
-    """Evaluate the detectors on a scenario file (generated with ``seed``) or a stream file."""
+             progress: bool = True, labels_path: str | Path | None = None) -> Outcome:
+    """Evaluate the detectors on a scenario file (generated with ``seed``) or a stream file.
+
+    ``labels_path`` replaces the run's own labels with a labels file (for instance
+    field-confirmed work orders exported by the alerts service).
+    """
     source = Path(source)
     started = time.perf_counter()
     if source.suffix == ".parquet":
@@ -81,6 +85,9 @@ def evaluate(source: str | Path, seed: int, days: int | None, settings: Detector
         labels = run.labels
         batches = (batch for day in run.days_iter() for batch in iter_batches(day.rows))
         total = run.expected_readings()
+    if labels_path is not None:
+        labels = read_labels(labels_path)
+        meta["labels_file"] = str(labels_path)
     detector_settings = _settings_for(settings, int(meta["interval_s"]))
     result = run_pipeline(batches, detector_settings, total, progress)
     wall = time.perf_counter() - started
