@@ -49,22 +49,29 @@ def _simulate(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     if args.live == bool(args.out):
         return _fail("simulate", "give either --live (publish to MQTT) or --out FILE.parquet")
+    if args.seed is not None:
+        settings.simulator.seed = args.seed
     if args.out:
-        return _simulate_offline(args)
+        return _simulate_offline(args, settings.simulator.seed)
     bad_rate = _pacing(args, settings)
     if isinstance(bad_rate, str):
         return _fail("simulate", bad_rate)
+    if args.scenario:
+        settings.simulator.scenario = args.scenario
     from gridwatch.sensors.publisher import run_live
+    from gridwatch.sensors.scenarios import ScenarioError
 
     try:
         result = run_live(settings, args.duration, bad_rate)
+    except ScenarioError as exc:
+        return _fail("simulate", str(exc))
     except ConnectionError as exc:
         return _fail("simulate", str(exc), 1)
     _print_result(result, args.json)
     return 0
 
 
-def _simulate_offline(args: argparse.Namespace) -> int:
+def _simulate_offline(args: argparse.Namespace, seed: int) -> int:
     from gridwatch.sensors.offline import scenario_run, write_parquet
     from gridwatch.sensors.scenarios import ScenarioError, load_scenario
 
@@ -73,11 +80,11 @@ def _simulate_offline(args: argparse.Namespace) -> int:
     if not str(args.out).endswith(".parquet"):
         return _fail("simulate", f"--out must name a .parquet file, got {args.out}")
     try:
-        run = scenario_run(load_scenario(args.scenario), args.seed, args.days)
+        run = scenario_run(load_scenario(args.scenario), seed, args.days)
     except (ScenarioError, ValueError) as exc:
         return _fail("simulate", str(exc))
     result = write_parquet(run, args.out, progress=not args.json)
-    result |= {"out": str(args.out), "seed": args.seed, "scenario": run.scenario.name}
+    result |= {"out": str(args.out), "seed": seed, "scenario": run.scenario.name}
     _print_result(result, args.json)
     return 0
 
@@ -108,12 +115,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.days is not None and args.days < 1:
         return _fail("evaluate", "--days must be at least 1")
     try:
-        outcome = evaluate(args.scenario, args.seed, args.days, settings.detectors,
-                           progress=not args.json)
+        seed = settings.simulator.seed if args.seed is None else args.seed
+        outcome = evaluate(args.scenario, seed, args.days, settings.detectors,
+                           progress=not args.json, labels_path=args.labels)
     except (ScenarioError, ValueError) as exc:
         return _fail("evaluate", str(exc))
     report = args.report or str(Path(DEFAULT_REPORT_DIR) / (
-        f"{outcome.meta.get('scenario', 'run')}-seed{outcome.meta.get('seed', args.seed)}.html"))
+        f"{outcome.meta.get('scenario', 'run')}-seed{outcome.meta.get('seed')}.html"))
     html_path, json_path = write_outputs(outcome, report)
     if args.json:
         print(json.dumps(outcome.summary(), sort_keys=True))
@@ -161,9 +169,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "concentrator batches to MQTT in accelerated time; --scenario F --out "
                     "FILE.parquet writes a labelled scenario run (labels beside it).")
     sim.add_argument("--live", action="store_true", help="publish to the configured MQTT broker")
-    sim.add_argument("--scenario", metavar="FILE", help="scenario YAML (offline mode)")
+    sim.add_argument("--scenario", metavar="FILE",
+                     help="scenario YAML: its grid and problems (live or into --out)")
     sim.add_argument("--out", metavar="FILE.parquet", help="write the stream to this file")
-    sim.add_argument("--seed", type=int, default=1, help="scenario seed (default 1)")
+    sim.add_argument("--seed", type=int, default=None,
+                     help="seed of the grid and the scenario (default: simulator.seed)")
     sim.add_argument("--days", type=int, default=None, help="days to simulate "
                                                             "(default: the scenario's)")
     _add_pacing(sim)
@@ -185,7 +195,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "false alerts.")
     ev.add_argument("--scenario", required=True, metavar="FILE",
                     help="scenario YAML, or a .parquet stream file")
-    ev.add_argument("--seed", type=int, default=1, help="scenario seed (default 1)")
+    ev.add_argument("--seed", type=int, default=None,
+                    help="scenario seed (default: simulator.seed)")
+    ev.add_argument("--labels", metavar="FILE.json",
+                    help="score against these labels instead (e.g. from closed work orders)")
     ev.add_argument("--days", type=int, default=None, help="days to simulate "
                                                            "(default: the scenario's)")
     ev.add_argument("--report", metavar="FILE.html",

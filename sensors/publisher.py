@@ -20,6 +20,8 @@ import paho.mqtt.client as mqtt
 
 from gridwatch.config import MqttSettings, Settings
 from gridwatch.sensors.malformed import corrupt
+from gridwatch.sensors.offline import scenario_run
+from gridwatch.sensors.scenarios import load_scenario
 from gridwatch.sensors.simulator import Simulator
 from gridwatch.sensors.stream import iter_batches
 from gridwatch.streams.schema import Batch
@@ -156,12 +158,21 @@ def run_live(settings: Settings, duration_s: float | None = None, bad_rate: floa
              stop_event: threading.Event | None = None) -> dict[str, float]:
     """Publish the simulated grid of ``settings.simulator`` to ``settings.mqtt`` until stopped.
 
-    Runs until ``duration_s`` wall seconds have passed or ``stop_event`` is set
-    (with neither, forever). Returns the counts of published batches, readings
-    and malformed messages, plus the simulated span covered.
+    The grid is the configured one (with one low-voltage area), or, when
+    ``simulator.scenario`` names a scenario file, that scenario's grid and
+    problems for its number of days (labels: `gridwatch simulate --out`).
+    Runs until ``duration_s`` wall seconds have passed, ``stop_event`` is set or
+    a scenario ends (with none of these, forever). Returns the counts of
+    published batches, readings and malformed messages, plus the simulated
+    span covered. A wrong scenario file raises `ScenarioError`.
     """
     sim_settings = settings.simulator
-    simulator = Simulator.from_settings(sim_settings)
+    days: int | None = None
+    if sim_settings.scenario:
+        run = scenario_run(load_scenario(sim_settings.scenario), sim_settings.seed)
+        simulator, days = run.simulator, run.days
+    else:
+        simulator = Simulator.from_settings(sim_settings)
     deadline = None if duration_s is None else time.monotonic() + duration_s
     client_id = f"gridwatch-sim-{sim_settings.seed}-{random.getrandbits(32):08x}"
     sink = MqttPublisher(settings.mqtt, client_id)
@@ -170,7 +181,7 @@ def run_live(settings: Settings, duration_s: float | None = None, bad_rate: floa
     started = time.monotonic()
     last_ts = simulator.start
     try:
-        for day in simulator.days(None):
+        for day in simulator.days(days):
             more = pacer.publish_all(iter_batches(day.rows))
             if not more:
                 break

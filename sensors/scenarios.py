@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from math import ceil
 from pathlib import Path
 from typing import Any
 
@@ -350,7 +351,9 @@ def _pick_entity(grid: Grid, kind: str, rule: KindRule, pinned: str,
 def plan_events(scenario: Scenario, grid: Grid, seed: int, days: int) -> list[PlannedEvent]:
     """Place every occurrence of every event spec; the seed decides where and when.
 
-    Durations longer than half the time after warm-up are shortened to fit.
+    A run shorter than the scenario's ``days`` gets proportionally fewer
+    occurrences (at least one per spec); durations longer than half the time
+    after warm-up are shortened to fit.
     Raises ScenarioError when the grid or the run is too small to place them all.
     """
     rng = np.random.default_rng([seed, PLAN_STREAM])
@@ -361,13 +364,15 @@ def plan_events(scenario: Scenario, grid: Grid, seed: int, days: int) -> list[Pl
     usable = run_end - earliest
     occupancy = _Occupancy(grid.n_areas)
     planned: list[PlannedEvent] = []
+    share = min(1.0, days / scenario.days)
     for index, spec in enumerate(scenario.events):
         rule = KIND_RULES[spec.kind]
-        for _ in range(spec.count):
+        count = spec.count if share == 1.0 or not spec.count else max(1, ceil(spec.count * share))
+        for _ in range(count):
             event = _place(spec, rule, grid, rng, scenario, occupancy, earliest, usable)
             if event is None:
                 raise ScenarioError(scenario.source, f"events[{index}]",
-                                    f"cannot place {spec.count} x {spec.kind} without overlaps "
+                                    f"cannot place {count} x {spec.kind} without overlaps "
                                     f"in {days} days on {grid.n_areas} areas; use more days, a "
                                     f"bigger grid or fewer events")
             planned.append(event)
