@@ -91,7 +91,7 @@ cdef class PageHinkley:
             self._drift[i] = drift
         return drift
 
-    cpdef bint update(self, Py_ssize_t i, double x) except -1:
+    def update(self, Py_ssize_t i, double x):
         """Fold one reading of meter `i` in; True when a drift is detected now."""
         if i < 0 or i >= self.n_meters:
             _bad_index(i, self.n_meters)
@@ -180,7 +180,7 @@ cdef class Cusum:
         self._lo[i] = lo
         return alarm
 
-    cpdef int update(self, Py_ssize_t i, double z) except? -2:
+    def update(self, Py_ssize_t i, double z):
         """Fold one residual of meter `i` in; +1 / -1 on an upward / downward alarm, else 0."""
         if i < 0 or i >= self.n_meters:
             _bad_index(i, self.n_meters)

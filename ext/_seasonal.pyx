@@ -91,7 +91,7 @@ cdef class SeasonalBaseline:
             self._cnt[i, s] = c + 1
         return z
 
-    cpdef double update(self, Py_ssize_t i, Py_ssize_t slot, double x) except? -1:
+    def update(self, Py_ssize_t i, Py_ssize_t slot, double x):
         """Score then fold one reading of meter `i` at `slot`; NaN readings are ignored."""
         if i < 0 or i >= self.n_meters:
             _bad_index(i, self.n_meters)

@@ -49,7 +49,7 @@ cdef class EWStats:
             self._s[i] = x * x
             self._seen[i] = 1
 
-    cpdef void update(self, Py_ssize_t i, double x) except *:
+    def update(self, Py_ssize_t i, double x):
         """Fold one reading of meter `i` in (NaN = missing, ignored)."""
         if i < 0 or i >= self.n_meters:
             _bad_index(i, self.n_meters)
@@ -64,12 +64,12 @@ cdef class EWStats:
             if not isnan(xs[i]):
                 self._step(i, xs[i])
 
-    cpdef double mean(self, Py_ssize_t i) except? -1:
+    def mean(self, Py_ssize_t i):
         if i < 0 or i >= self.n_meters:
             _bad_index(i, self.n_meters)
         return self._m[i]
 
-    cpdef double var(self, Py_ssize_t i) except? -1:
+    def var(self, Py_ssize_t i):
         if i < 0 or i >= self.n_meters:
             _bad_index(i, self.n_meters)
         return self._s[i] - self._m[i] * self._m[i]
@@ -126,7 +126,7 @@ cdef class MeanVar:
         self._m[i] = old + (1.0 / self._n[i]) * (x - old)
         self._ss[i] += (x - old) * (x - self._m[i])
 
-    cpdef void update(self, Py_ssize_t i, double x) except *:
+    def update(self, Py_ssize_t i, double x):
         """Fold one reading of meter `i` in (NaN = missing, ignored)."""
         if i < 0 or i >= self.n_meters:
             _bad_index(i, self.n_meters)
@@ -140,12 +140,12 @@ cdef class MeanVar:
             if not isnan(xs[i]):
                 self._step(i, xs[i])
 
-    cpdef double mean(self, Py_ssize_t i) except? -1:
+    def mean(self, Py_ssize_t i):
         if i < 0 or i >= self.n_meters:
             _bad_index(i, self.n_meters)
         return self._m[i]
 
-    cpdef double var(self, Py_ssize_t i) except? -1:
+    def var(self, Py_ssize_t i):
         if i < 0 or i >= self.n_meters:
             _bad_index(i, self.n_meters)
         if self._n[i] > self.ddof:

@@ -81,7 +81,7 @@ cdef class VoltageQualification:
             return _ABOVE
         return _QUALIFIED
 
-    cpdef int update(self, Py_ssize_t i, double v) except -1:
+    def update(self, Py_ssize_t i, double v):
         """Account one interval of point `i`; returns QUALIFIED, BELOW, ABOVE or UNMONITORED."""
         if i < 0 or i >= self.n_meters:
             _bad_index(i, self.n_meters)

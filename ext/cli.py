@@ -13,7 +13,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-DEFAULT_BUDGET_S = 1.5
+DEFAULT_BUDGET_S = 1.0
 KERNELS = ("half_space_trees", "ew_mean_var", "mean_var", "rolling_mean_var", "page_hinkley",
            "seasonal_baseline", "cusum", "voltage_qualification", "loss_attribution")
 
@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET_S, metavar="SECONDS",
                         help="time per measurement (3 per kernel; default %(default)s s, "
-                             "about 50 s in all)")
+                             "about 30 s of CPU in all)")
     parser.add_argument("--only", nargs="+", choices=KERNELS, metavar="KERNEL",
                         help=f"benchmark only these kernels ({', '.join(KERNELS)})")
 
