@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,12 +38,37 @@ class WorkerCounters:
     alerts_raised: int = 0
     findings_produced: int = 0
     deadletters: int = 0
+    replayed_skipped: int = 0
     last_batch_at: float = 0.0
     open_by_kind: dict[str, int] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__, open_by_kind=dict(self.open_by_kind))
+
+    def count_finding(self, kind: str, firing: bool) -> None:
+        self.findings_produced += 1
+        self.alerts_raised += firing
+        self.open_by_kind[kind] = max(0, self.open_by_kind.get(kind, 0) + (1 if firing else -1))
+
+
+OFFSET = struct.Struct(">q")
+
+
+def pack_state(offset: int, state: bytes) -> bytes:
+    """Table value: the last applied Kafka offset of the area, then its detector state.
+
+    >>> unpack_state(pack_state(41, b"state"))
+    (41, b'state')
+    """
+    return OFFSET.pack(offset) + state
+
+
+def unpack_state(raw: bytes | None) -> tuple[int, bytes | None]:
+    """(last applied offset, state bytes), or (-1, None) for an area never seen."""
+    if not raw:
+        return -1, None
+    return OFFSET.unpack_from(raw)[0], raw[OFFSET.size:]
 
 
 def create_app(settings: Settings, stats_path: str | None = None,
@@ -70,9 +96,9 @@ def create_app(settings: Settings, stats_path: str | None = None,
                          partitions=kafka.partitions)
     alerts = app.topic(kafka.alerts_topic, key_serializer="raw", value_serializer="json")
     deadletters = app.topic(kafka.deadletter_topic, key_serializer="raw", value_serializer="json")
-    raw = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw",
-                       value_serializer="raw")
-    area_state = app.Table("area-state", default=None, schema=raw, partitions=kafka.partitions)
+    # bytes key and value types make Faust use the raw codec for the changelog too
+    area_state = app.Table("area-state", default=None, key_type=bytes, value_type=bytes,
+                           partitions=kafka.partitions)
     metrics = MetricsWriter(settings.metrics)
     counters = WorkerCounters()
     runtime = {"pipeline": AreaPipeline(settings.detectors)}
@@ -90,35 +116,39 @@ def create_app(settings: Settings, stats_path: str | None = None,
 
     @app.agent(readings)
     async def detect(stream: faust.Stream) -> None:
-        async for key, value in stream.items():
-            try:
-                batch = parse_batch_obj(value)
-            except SchemaError as exc:
-                counters.deadletters += 1
-                await deadletters.send(key=key, value={"reason": f"worker: {exc}",
-                                                       "record": value})
-                continue
-            state = AreaState.loads(area_state.get(key))
-            try:
-                result = runtime["pipeline"].process(batch, state)
-            except Exception as exc:  # a detector bug must not lose the batch: keep it
-                log.exception("detectors failed on a batch of area %s", batch.area)
-                counters.deadletters += 1
-                await deadletters.send(key=key, value={"reason": f"worker: detector error {exc!r}",
-                                                       "record": value})
-                continue
-            area_state[key] = state.dumps()
-            for finding in result.findings:
-                await alerts.send(key=key, value=finding.to_dict())
-                counters.findings_produced += 1
-                firing = finding.status == "firing"
-                counters.alerts_raised += firing
-                counters.open_by_kind[finding.kind] = max(
-                    0, counters.open_by_kind.get(finding.kind, 0) + (1 if firing else -1))
-            metrics.write(result.points)
-            counters.batches += 1
-            counters.readings_processed += result.readings
-            counters.last_batch_at = time.time()
+        async for event in stream.events():
+            await handle(event.key, event.value, event.message.offset)
+
+    async def handle(key: bytes, value: Any, offset: int) -> None:
+        last_offset, raw_state = unpack_state(area_state.get(key))
+        if offset <= last_offset:
+            counters.replayed_skipped += 1  # redelivered after a restart: already applied
+            return
+        try:
+            batch = parse_batch_obj(value)
+        except SchemaError as exc:
+            counters.deadletters += 1
+            await deadletters.send(key=key, value={"reason": f"worker: {exc}", "record": value})
+            return
+        state = AreaState.loads(raw_state)
+        try:
+            result = runtime["pipeline"].process(batch, state)
+        except Exception as exc:  # a detector bug must not lose the batch: keep it
+            log.exception("detectors failed on a batch of area %s", batch.area)
+            counters.deadletters += 1
+            await deadletters.send(key=key, value={"reason": f"worker: detector error {exc!r}",
+                                                   "record": value})
+            return
+        # Findings first, state second: a crash in between replays the batch, and the
+        # replayed findings carry the same alert ids, which the dispatcher deduplicates.
+        for finding in result.findings:
+            await alerts.send(key=key, value=finding.to_dict())
+            counters.count_finding(finding.kind, finding.status == "firing")
+        area_state[key] = pack_state(offset, state.dumps())
+        metrics.write(result.points)
+        counters.batches += 1
+        counters.readings_processed += result.readings
+        counters.last_batch_at = time.time()
 
     @app.timer(interval=1.0)
     async def report() -> None:
