@@ -41,7 +41,7 @@ class ScenarioRun:
 
     def days_iter(self, progress: bool = False) -> Iterator[SimulationDay]:
         bar = tqdm(total=self.days, unit="day", desc=f"simulate {self.scenario.name}",
-                   disable=not progress, leave=False)
+                   disable=None if progress else True, mininterval=1.0, leave=False)
         with bar:
             for day in self.simulator.days(self.days):
                 bar.update(1)

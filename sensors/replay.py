@@ -31,7 +31,7 @@ def replay_file(settings: Settings, path: str | Path, duration_s: float | None =
                            bad_rate, int(stream.metadata.get("seed", 0)), stop_event, deadline)
     started = time.monotonic()
     bar = tqdm(total=stream.num_rows, unit="rd", unit_scale=True, desc="replay",
-               disable=not progress, leave=False)
+               disable=None if progress else True, mininterval=1.0, leave=False)
     complete = True
     try:
         with bar:

@@ -4,7 +4,9 @@ Why it mirrors the worker line by line: the score must be the score of what
 runs in production. Like the Faust agent, each batch is validated from its
 wire dict (`parse_batch_obj`), the area's `AreaState` is loaded from its
 serialised bytes, `AreaPipeline.process` runs, and the state is serialised
-back; batches are fed in stream order, one state per area. A batch the
+back; batches are fed in stream order, one state per area, and every area
+result passes through one `FeederOutages` (area outages of a whole feeder
+become one feeder outage, see `gridwatch.detectors.feeder`). A batch the
 pipeline raises on is, as in the worker, dead-lettered (counted here, by
 error message) and its state changes dropped. Only what the report needs
 is kept: every finding, and the few metric fields plotted as score traces.
@@ -20,6 +22,7 @@ from tqdm import tqdm
 
 from gridwatch.config import DetectorSettings
 from gridwatch.detectors.base import Finding
+from gridwatch.detectors.feeder import FeederOutages
 from gridwatch.detectors.pipeline import AreaPipeline, AreaState
 from gridwatch.streams.schema import Batch, parse_batch_obj
 
@@ -54,13 +57,14 @@ def run_pipeline(batches: Iterable[Batch], settings: DetectorSettings,
                  total_readings: int | None = None, progress: bool = False) -> RunResult:
     """Feed ``batches`` (stream order) through `AreaPipeline` exactly as the worker does."""
     pipeline = AreaPipeline(settings)
+    feeders = FeederOutages()
     states: dict[str, bytes] = {}
     findings: list[Finding] = []
     errors: Counter[str] = Counter()
     traces: dict[tuple[str, str, str], Trace] = defaultdict(Trace)
     n_batches = n_readings = 0
     bar = tqdm(total=total_readings, unit="rd", unit_scale=True, desc="detect",
-               disable=not progress, leave=False)
+               disable=None if progress else True, mininterval=1.0, leave=False)
     with bar:
         for batch in batches:
             record = parse_batch_obj(batch.to_dict())
@@ -72,7 +76,8 @@ def run_pipeline(batches: Iterable[Batch], settings: DetectorSettings,
                 bar.update(len(record.readings))
                 continue
             states[record.area] = state.dumps()
-            findings.extend(result.findings)
+            latest = max(reading.ts for reading in record.readings)
+            findings.extend(feeders.observe(record.area, record.feeder, latest, result.findings))
             for point in result.points:
                 wanted = TRACE_FIELDS.get(point.measurement, ())
                 for name in wanted:
