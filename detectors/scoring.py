@@ -13,9 +13,9 @@ mean "this is unusual *for this stream now*". `RobustLikelihood` therefore
 Point spikes show in the first part, level shifts and changed behaviour in
 the second; the output is the larger, in [0, 1].
 
-`HalfSpaceTrees` wraps River's `river.anomaly.HalfSpaceTrees` on a running
-min-max scaled value and its difference, since River's trees expect
-features in [0, 1].
+`HalfSpaceTrees` wraps River's `river.anomaly.HalfSpaceTrees` on the value
+and its difference, min-max scaled into the middle half of [0, 1] (River's
+trees expect features in [0, 1]; the margins leave room for new extremes).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ class HalfSpaceTreesScorer:
     True
     """
 
-    def __init__(self, n_trees: int = 10, height: int = 8, window_size: int = 250,
+    def __init__(self, n_trees: int = 10, height: int = 6, window_size: int = 250,
                  seed: int = 42) -> None:
         self.scaler = preprocessing.MinMaxScaler()
         self.model = anomaly.HalfSpaceTrees(n_trees=n_trees, height=height,
@@ -150,7 +150,8 @@ class HalfSpaceTreesScorer:
     def _features(self, x: float) -> dict[str, float]:
         raw = {"value": x, "change": 0.0 if self.last is None else x - self.last}
         scaled = self.scaler.transform_one(raw)
-        return {k: min(max(v, 0.0), 1.0) for k, v in scaled.items()}
+        # the history's range maps to [0.25, 0.75], so values beyond it keep room to stand out
+        return {k: min(max(0.25 + 0.5 * v, 0.0), 1.0) for k, v in scaled.items()}
 
     def score_one(self, x: float) -> float:
         return float(self.model.score_one(self._features(x)))
@@ -178,7 +179,7 @@ SCORERS: dict[str, ScorerSpec] = {
         "robust z on EW median/MAD of value and change + windowed anomaly likelihood "
         "(recommended)"),
     "half-space-trees": ScorerSpec(
-        HalfSpaceTreesScorer, {"n_trees": 10, "height": 8, "window_size": 250, "seed": 42},
+        HalfSpaceTreesScorer, {"n_trees": 10, "height": 6, "window_size": 250, "seed": 42},
         "River HalfSpaceTrees on min-max scaled value and change"),
 }
 DEFAULT_SCORER = "robust-likelihood"

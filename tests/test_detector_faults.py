@@ -1,0 +1,82 @@
+"""Fault detectors: each fires within two readings and resolves with the same start."""
+
+from __future__ import annotations
+
+from gridwatch.tests.detector_streams import STEP, day_of, firing, run
+
+DAY_T = 96
+
+
+def window(t: int, start: int, length: int) -> bool:
+    return start <= t < start + length
+
+
+def episodes(findings, kind):
+    """(firing, resolved) pairs of one kind."""
+    fired = [f for f in findings if f.kind == kind and f.status == "firing"]
+    resolved = [f for f in findings if f.kind == kind and f.status == "resolved"]
+    return fired, resolved
+
+
+def test_area_outage_fires_once_and_resolves_with_the_same_start():
+    def outage(t, ts, iv):
+        if window(t, DAY_T + 40, 8):
+            iv.supplied[:] = False
+            iv.tx_volts = [0.0, 0.0, 0.0]
+
+    found = run(2, outage)
+    fired, resolved = episodes(found, "outage_area")
+    assert len(fired) == 1 and len(resolved) == 1
+    assert fired[0].started_at == resolved[0].started_at
+    assert resolved[0].at - fired[0].at == 8 * STEP
+    assert firing(found, "meter_power_loss") == []
+
+
+def test_one_dark_meter_is_a_power_loss_not_an_outage():
+    def dark(t, ts, iv):
+        if window(t, DAY_T + 40, 8):
+            iv.supplied[7] = False
+
+    found = firing(run(2, dark))
+    assert [(f.kind, f.entity) for f in found] == [("meter_power_loss", "M07")]
+
+
+def test_phase_loss_is_one_alert_not_many_power_losses():
+    def phase(t, ts, iv):
+        if window(t, DAY_T + 40, 8):
+            iv.tx_volts[1] = 0.0
+
+    found = firing(run(2, phase))
+    assert [f.kind for f in found] == ["phase_loss"]
+
+
+def test_sag_fires_when_the_voltage_comes_back_and_a_lasting_drop_does_not():
+    def sag(t, ts, iv):
+        if window(t, DAY_T + 40, 2):
+            iv.tx_volts = [v * 0.82 for v in iv.tx_volts]
+        if t >= DAY_T + 60:                     # a tap change: a new level, not a sag
+            iv.tx_volts = [v * 0.88 for v in iv.tx_volts]
+
+    found = firing(run(3, sag))
+    assert [f.kind for f in found] == ["voltage_sag"]
+    assert (found[0].at - found[0].started_at) <= 2 * STEP
+
+
+def test_swell():
+    def swell(t, ts, iv):
+        if window(t, DAY_T + 10, 2):
+            iv.tx_volts = [v * 1.12 for v in iv.tx_volts]
+
+    assert [f.kind for f in firing(run(2, swell))] == ["voltage_swell"]
+
+
+def test_overload_against_the_rating_on_the_area_meter():
+    def heavy(t, ts, iv):
+        if t >= DAY_T:
+            iv.demand_kw *= 12.0
+
+    found = firing(run(2, heavy, rated_kva=30.0))
+    overloads = [f for f in found if f.kind == "transformer_overload"]
+    assert len(overloads) == 1
+    assert day_of(overloads[0].at) >= 1.0
+    assert overloads[0].threshold["rated_kva"] == 30.0

@@ -1,0 +1,85 @@
+"""Theft detectors on hand-made area streams, including the customers who must not be flagged."""
+
+from __future__ import annotations
+
+from gridwatch.tests.detector_streams import day_of, firing, run
+
+ONSET_DAY = 8
+THEFT = ("theft_bypass", "theft_night_bypass", "theft_meter_stopped", "theft_phase_tamper",
+         "theft_reverse_energy", "theft_tamper_event")
+
+
+def after_onset(ts: float) -> bool:
+    return day_of(ts) > ONSET_DAY
+
+
+def thefts(findings):
+    return [f for f in firing(findings) if f.kind in THEFT]
+
+
+def test_bypass_is_attributed_to_the_bypassed_meter_within_three_days():
+    def bypass(t, ts, iv):
+        if after_onset(ts):
+            iv.share[3] = 0.5
+
+    found = thefts(run(12, bypass))
+    assert [(f.kind, f.entity) for f in found] == [("theft_bypass", "M03")]
+    alert = found[0]
+    assert day_of(alert.at) - ONSET_DAY < 3
+    assert alert.estimated_loss_kwh_per_day > 0
+    assert alert.reason and alert.threshold and alert.observed
+
+
+def test_customer_on_holiday_is_not_a_thief():
+    def holiday(t, ts, iv):
+        if after_onset(ts):
+            iv.demand_kw[3] *= 0.05
+
+    assert thefts(run(12, holiday)) == []
+
+
+def test_holiday_customer_is_not_blamed_for_a_later_leak():
+    def holiday_then_leak(t, ts, iv):
+        if after_onset(ts):
+            iv.demand_kw[3] *= 0.05
+        if day_of(ts) > ONSET_DAY + 1.5:
+            iv.leak_kw = 0.5
+
+    found = run(12, holiday_then_leak)
+    assert thefts(found) == []
+    assert [f.kind for f in firing(found, "leakage")] == ["leakage"]
+
+
+def test_stopped_register_with_voltage_present_is_meter_stopped():
+    def stopped(t, ts, iv):
+        if after_onset(ts):
+            iv.share[5] = 0.0
+
+    found = thefts(run(11, stopped))
+    assert [(f.kind, f.entity) for f in found] == [("theft_meter_stopped", "M05")]
+
+
+def test_outage_is_not_theft():
+    def outage(t, ts, iv):
+        if ONSET_DAY < day_of(ts) <= ONSET_DAY + 0.15:
+            iv.supplied[:] = False
+            iv.tx_volts = [0.0, 0.0, 0.0]
+
+    found = run(10, outage)
+    assert thefts(found) == []
+    assert [f.kind for f in firing(found)] == ["outage_area"]
+
+
+def test_reverse_energy_tamper_event_and_phase_tamper_fire_at_once():
+    def signs(t, ts, iv):
+        if after_onset(ts):
+            iv.reverse.add(4)
+            iv.hidden_phase[0] = 2
+        if t == 8 * 96 + 10:
+            iv.events[6] = ["magnetic_interference"]
+
+    found = {(f.kind, f.entity): f for f in thefts(run(9, signs))}
+    assert set(found) == {("theft_reverse_energy", "M04"), ("theft_phase_tamper", "M00"),
+                          ("theft_tamper_event", "M06")}
+    for alert in found.values():
+        assert day_of(alert.at) - ONSET_DAY < 0.25
