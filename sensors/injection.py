@@ -124,7 +124,7 @@ def low_voltage_strength(grid: Grid, area: int, cause: str, target_v: float
     current to sag on resistance alone.
     """
     drops, tx_drop = usual_peak_drop_v(grid, area)
-    source = float(grid.no_load_v[area]) * 0.98
+    source = float(grid.no_load_v[area] * grid.mv_level[area]) * 0.98
     drop_p70 = float(np.percentile(drops, 70))
     factor = 1.0
     if cause == "long_branch":

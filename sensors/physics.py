@@ -5,9 +5,10 @@ detector compares mutually consistent.
 
 - Demand = mean x daily/weekly shape x temperature factor x day and interval noise.
 - Each meter draws I = P / (V_nominal x pf), spread over the phases it uses.
-- Voltage at a meter = transformer secondary voltage (tap, medium-voltage level,
-  transformer impedance drop) minus the branch drop sum_j R[i, j] I[j], so far
-  meters on long, loaded branches sag at the evening peak.
+- Voltage at a meter = transformer secondary voltage (tap, the 10 kV level,
+  which falls with feeder load towards the feeder's far end, transformer
+  impedance drop) minus the branch drop sum_j R[i, j] I[j], so far meters on
+  long, loaded branches sag at the evening peak.
 - Line loss = sum over phases of I^T R I, so it grows with load squared; the
   area meter registers the customers' true demand + line loss + a small
   load-independent loss (joints, insulation, the meters' own consumption) +
@@ -30,7 +31,7 @@ VOLTAGE_NOISE_V = 0.3
 INTERVAL_NOISE_SIGMA = 0.3
 DAY_NOISE_SIGMA = 0.15
 MV_NOISE = 0.004              # interval-to-interval medium-voltage variation, per unit
-FEEDER_DROP_AT_PEAK = 0.02    # 10 kV feeder drop at its peak load, per unit
+FEEDER_DROP_AT_PEAK = 0.02    # 10 kV feeder drop at its peak load, per unit, mid-feeder
 
 
 @dataclass
@@ -108,8 +109,9 @@ def simulate_chunk(grid: Grid, ts: np.ndarray, interval_s: int, shapes: np.ndarr
     feeder_load = np.zeros((len(grid.feeder_ids), n_t))
     np.add.at(feeder_load, grid.area_feeder, demand.sum(axis=2))
     feeder_peak = np.maximum(feeder_load.max(axis=1, keepdims=True), 1e-9)
-    mv = 1.0 - FEEDER_DROP_AT_PEAK * feeder_load / feeder_peak
-    mv = (mv + rng.normal(0.0, MV_NOISE, size=mv.shape))[grid.area_feeder]
+    feeder_drop = (FEEDER_DROP_AT_PEAK * feeder_load / feeder_peak
+                   + rng.normal(0.0, MV_NOISE, size=feeder_load.shape))[grid.area_feeder]
+    mv = grid.mv_level[:, None] - feeder_drop * (0.5 + grid.feeder_position[:, None])
     if (mv_factor := effects.get("mv_factor")) is not None:
         mv = mv * mv_factor
     tap = effects.get("tap_offset")

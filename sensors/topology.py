@@ -19,6 +19,7 @@ NO_LOAD_PHASE_V = 231.0          # 10/0.4 kV transformer: 400 V line = 231 V pha
 STANDARD_KVA = (50, 80, 100, 125, 160, 200, 250, 315, 400, 500, 630, 800)
 LOOP_FACTOR = 2.0                # phase conductor plus neutral return of unbalanced LV loads
 TX_EFFECTIVE_IMPEDANCE = 0.025   # per-unit voltage drop at rated current (uk 4 %, pf ~0.9)
+TAP_STEP = 0.025                 # off-load tap changer step of a distribution transformer
 
 
 @dataclass
@@ -40,6 +41,7 @@ class GridSpec:
     weak_branch_factor: float = 3.2     # their branches are this much longer...
     weak_ohm_per_km: float = 0.64       # ...and of thinner (50 mm2) cable
     loading: float = 0.55               # transformer sized so peak demand is this share of kVA
+    mv_head_pu: float = 0.025           # 10 kV level above nominal at the substation end
     fixed_loss_share: tuple[float, float] = (0.008, 0.02)   # joints, insulation: share of mean
 
 
@@ -69,7 +71,10 @@ class Grid:
     power_factor: np.ndarray          # (A, K)
     r_common: np.ndarray              # (A, K, K) loop resistance of the shared path, ohm
     rated_kva: np.ndarray             # (A,)
-    no_load_v: np.ndarray             # (A,) secondary phase voltage at no load (with tap)
+    no_load_v: np.ndarray             # (A,) secondary phase voltage at nominal 10 kV, with tap
+    tap: np.ndarray                   # (A,) tap position (per unit, -0.025 = one step down)
+    feeder_position: np.ndarray       # (A,) 0 at the substation .. 1 at the feeder's far end
+    mv_level: np.ndarray              # (A,) 10 kV level at the area with the feeder unloaded
     tx_ohm: np.ndarray                # (A,) effective transformer impedance, ohm
     weak: np.ndarray                  # (A,) bool: built as a low-voltage zone
     fixed_loss_kw: np.ndarray         # (A,) load-independent technical loss
@@ -167,7 +172,12 @@ def build_grid(spec: GridSpec, rng: np.random.Generator) -> Grid:
                           for w in wanted], dtype=float)
     rated_phase_a = rated_kva * 1000.0 / (3 * NOMINAL_PHASE_V)
     tx_ohm = TX_EFFECTIVE_IMPEDANCE * NOMINAL_PHASE_V / rated_phase_a
-    no_load_v = np.full(n_areas, NO_LOAD_PHASE_V)
+    # Areas near the substation see a higher 10 kV level; their taps are set one step
+    # down to bring the no-load secondary voltage back to about 231 V.
+    feeder_position = (np.arange(n_areas) % spec.areas_per_feeder + 0.5) / spec.areas_per_feeder
+    mv_level = 1.0 + spec.mv_head_pu * (1.0 - feeder_position)
+    tap = -np.round((mv_level - 1.0) / TAP_STEP) * TAP_STEP
+    no_load_v = NO_LOAD_PHASE_V * (1.0 + tap)
     fixed_loss_kw = mean_kw.sum(axis=1) * rng.uniform(*spec.fixed_loss_share, size=n_areas)
 
     meter_ids = [[f"{area_ids[a]}-M{k + 1:03d}" if mask[a, k] else "" for k in range(slots)]
@@ -180,6 +190,7 @@ def build_grid(spec: GridSpec, rng: np.random.Generator) -> Grid:
         customer_class=customer_class, phases=phases, phase_weight=phase_weight,
         branch=branch, distance_m=distance * mask, mean_kw=mean_kw,
         power_factor=power_factor, r_common=r_common, rated_kva=rated_kva,
-        no_load_v=no_load_v, tx_ohm=tx_ohm, weak=weak, fixed_loss_kw=fixed_loss_kw,
+        no_load_v=no_load_v, tap=tap, feeder_position=feeder_position, mv_level=mv_level,
+        tx_ohm=tx_ohm, weak=weak, fixed_loss_kw=fixed_loss_kw,
     )
 
