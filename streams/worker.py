@@ -25,7 +25,7 @@ from gridwatch.config import ConfigError, Settings, load_settings
 from gridwatch.detectors.pipeline import AreaPipeline, AreaState, MetricPoint
 from gridwatch.streams.config_watch import ConfigWatcher
 from gridwatch.streams.metrics import MetricsWriter
-from gridwatch.streams.schema import SchemaError, parse_batch_obj
+from gridwatch.streams.schema import trusted_batch
 from gridwatch.streams.stats import write_stats
 
 log = logging.getLogger(__name__)
@@ -124,20 +124,14 @@ def create_app(settings: Settings, stats_path: str | None = None,
         if offset <= last_offset:
             counters.replayed_skipped += 1  # redelivered after a restart: already applied
             return
-        try:
-            batch = parse_batch_obj(value)
-        except SchemaError as exc:
-            counters.deadletters += 1
-            await deadletters.send(key=key, value={"reason": f"worker: {exc}", "record": value})
-            return
         state = AreaState.loads(raw_state)
         try:
+            batch = trusted_batch(value)
             result = runtime["pipeline"].process(batch, state)
-        except Exception as exc:  # a detector bug must not lose the batch: keep it
-            log.exception("detectors failed on a batch of area %s", batch.area)
+        except Exception as exc:  # a malformed record or a detector bug must not lose the batch
+            log.exception("cannot process a record of area %r", key)
             counters.deadletters += 1
-            await deadletters.send(key=key, value={"reason": f"worker: detector error {exc!r}",
-                                                   "record": value})
+            await deadletters.send(key=key, value={"reason": f"worker: {exc!r}", "record": value})
             return
         # Findings first, state second: a crash in between replays the batch, and the
         # replayed findings carry the same alert ids, which the dispatcher deduplicates.

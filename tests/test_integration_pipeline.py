@@ -16,7 +16,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from gridwatch.alerts.dispatcher import run_dispatcher
 from gridwatch.config import load_settings
@@ -51,6 +51,16 @@ def metric_series(metrics_url: str, selector: str) -> list[dict]:
     query = urllib.parse.urlencode({"match[]": selector})
     with urllib.request.urlopen(f"{metrics_url}/api/v1/export?{query}") as response:
         return [json.loads(line) for line in response.read().splitlines() if line.strip()]
+
+
+async def produce_raw(kafka_url: str, topic: str, key: bytes, value: bytes) -> None:
+    """Write a record straight into a topic, bypassing the bridge's validation."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers(kafka_url))
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
 
 
 async def deadletters(kafka_url: str, topic: str, timeout_s: float = 20) -> list[dict]:
@@ -94,6 +104,8 @@ def test_low_voltage_area_alerts_end_to_end(tmp_path: Path, mosquitto_url: str, 
                     messages.append((f"{prefix}/{area}/C-{area}/readings", payload))
             messages.append((f"{prefix}/{HEALTHY}/C-{HEALTHY}/readings", b"{not json"))
             await asyncio.to_thread(publish, mosquitto_url, messages)
+            await produce_raw(kafka_url, settings.kafka.readings_topic, HEALTHY.encode(),
+                              b'{"schema": "gridwatch.batch.v1", "readings": "not a list"}')
             await asyncio.to_thread(wait_for, lambda: receiver.received, 120,
                                     "an alert at the webhook receiver")
             await asyncio.to_thread(wait_for, lambda: read_stats(tmp_path / "worker.json")
@@ -129,3 +141,5 @@ def test_low_voltage_area_alerts_end_to_end(tmp_path: Path, mosquitto_url: str, 
 
     dead = asyncio.run(deadletters(kafka_url, settings.kafka.deadletter_topic))
     assert any("not JSON" in d["reason"] and d["mqtt_topic"].endswith("/readings") for d in dead)
+    assert any(d["reason"].startswith("worker:") and d["record"]["readings"] == "not a list"
+               for d in dead)

@@ -60,3 +60,9 @@ def test_nan_is_rejected() -> None:
     payload = json.dumps(good()).replace('"energy_kwh": 10.0', '"energy_kwh": NaN').encode()
     with pytest.raises(SchemaError, match="finite"):
         parse_batch(payload)
+
+
+def test_trusted_rebuild_equals_validated_parse() -> None:
+    from gridwatch.streams.schema import parse_batch_obj, trusted_batch
+
+    assert trusted_batch(good()).to_dict() == parse_batch_obj(good()).to_dict()
