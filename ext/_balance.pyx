@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, initializedcheck=False
 """Compiled energy-balance attribution for one transformer area.
 
 Why: theft shows as a meter's consumption dropping while the area's line

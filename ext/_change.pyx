@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, initializedcheck=False
 """Compiled change detection per meter: Page-Hinkley (River parity) and two-sided CUSUM.
 
 Why both: Page-Hinkley tracks drift of a meter's own running mean (no

@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, initializedcheck=False
 """Compiled robust seasonal baseline per meter and slot (slot-of-day / day-of-week).
 
 Why robust: a theft or a fault must not drag the baseline it is judged

@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, initializedcheck=False
 """Compiled running statistics per meter: EW mean/variance, Welford mean/variance, rolling.
 
 Each bank keeps one area's meters in typed arrays so a whole concentrator

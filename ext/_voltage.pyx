@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, initializedcheck=False
 """Compiled voltage qualification accumulators per monitoring point.
 
 Voltage qualification rate (GB/T 12325 practice) = intervals within limits /

@@ -20,7 +20,7 @@ few = settings(max_examples=25, deadline=None)
 unit = st.floats(min_value=-0.2, max_value=1.2, allow_nan=False)
 samples = st.fixed_dictionaries({}, optional={"a": unit, "b": unit, "c": unit, "new": unit})
 models = st.fixed_dictionaries({
-    "n_trees": st.integers(1, 6), "height": st.integers(1, 6), "window_size": st.integers(1, 12),
+    "n_trees": st.integers(1, 6), "height": st.integers(0, 6), "window_size": st.integers(1, 12),
     "seed": st.integers(0, 10_000),
     "limits": st.one_of(st.none(), st.just({"a": (-1.0, 2.0), "c": (0.0, 0.5)}))})
 
