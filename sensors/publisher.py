@@ -4,7 +4,10 @@ Why paced by ``sent_at``: a concentrator uploads a while after each interval
 ends; replaying that rhythm (accelerated by ``speed``) is what makes the live
 stream look like a real one to the bridge, including late and duplicated
 uploads. Publishing is QoS 1 and waits for every acknowledgement before
-returning, so a count returned here is a count the broker accepted.
+returning, so a count returned here is a count the broker accepted (apart
+from ``unconfirmed`` ones sent just as the connection dropped, which paho
+resends on reconnect). While the broker is away, publishing waits for the
+reconnection rather than failing.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from gridwatch.streams.schema import Batch
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 10.0
+RECONNECT_WAIT_S = 60.0
 MAX_INFLIGHT = 200
 
 
@@ -48,7 +52,9 @@ class MqttPublisher:
             self.client.username_pw_set(settings.username, settings.password or None)
         self.client.max_inflight_messages_set(MAX_INFLIGHT)
         self.connected = threading.Event()
+        self.unconfirmed = 0
         self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
         self.client.reconnect_delay_set(settings.reconnect_min_s, settings.reconnect_max_s)
         host, port = url.hostname or "127.0.0.1", url.port or 1883
         try:
@@ -69,7 +75,16 @@ class MqttPublisher:
         else:
             log.error("MQTT connection refused: %s", reason)
 
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,
+                       reason: mqtt.ReasonCode, properties: object) -> None:
+        self.connected.clear()
+        if reason.is_failure:
+            log.warning("MQTT connection lost (%s); paho reconnects with backoff", reason)
+
     def publish(self, topic: str, payload: bytes) -> None:
+        """Publish at the configured QoS, waiting out a broker restart first."""
+        if not self.connected.wait(RECONNECT_WAIT_S):
+            raise ConnectionError(f"MQTT broker unreachable for {RECONNECT_WAIT_S:.0f} s")
         info = self.client.publish(topic, payload, qos=self.qos)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             raise ConnectionError(f"MQTT publish to {topic} failed: {mqtt.error_string(info.rc)}")
@@ -81,6 +96,10 @@ class MqttPublisher:
         """Wait until the broker acknowledged everything published so far."""
         deadline = time.monotonic() + timeout_s
         for info in self.pending:
+            if info.rc == mqtt.MQTT_ERR_NO_CONN:
+                # lost the connection as it was sent: paho keeps it and resends on reconnect
+                self.unconfirmed += 1
+                continue
             info.wait_for_publish(max(0.0, deadline - time.monotonic()))
             if not info.is_published():
                 raise TimeoutError(f"MQTT broker did not acknowledge a message within "
@@ -189,6 +208,7 @@ def run_live(settings: Settings, duration_s: float | None = None, bad_rate: floa
     finally:
         sink.close()
     result: dict[str, float] = dict(pacer.counts)
+    result["unconfirmed"] = sink.unconfirmed
     result["simulated_days_completed"] = (last_ts - simulator.start) / 86_400.0
     result["duration_s"] = round(time.monotonic() - started, 3)
     return result

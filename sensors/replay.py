@@ -45,5 +45,6 @@ def replay_file(settings: Settings, path: str | Path, duration_s: float | None =
         sink.close()
     result: dict[str, float] = dict(pacer.counts)
     result["complete"] = complete
+    result["unconfirmed"] = sink.unconfirmed
     result["duration_s"] = round(time.monotonic() - started, 3)
     return result
