@@ -33,7 +33,7 @@ from gridwatch.alerts.silences import SilenceError, new_silence
 from gridwatch.alerts.sink import Received, WebhookSink
 from gridwatch.alerts.store import AlertQuery
 from gridwatch.alerts.workorders import WorkOrderConflict, WorkOrderNotFound, WorkOrders
-from gridwatch.config import load_settings
+from gridwatch.config import Settings, load_settings
 from gridwatch.sensors.labels import write_labels
 
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -87,26 +87,34 @@ async def _until_signal(stop: asyncio.Event, duration: float | None) -> None:
         loop.call_later(duration, stop.set)
 
 
-def cmd_dispatch(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
+def _run_services(settings: Settings, args: argparse.Namespace, dispatch: bool,
+                  api: bool) -> int:
+    """Run the dispatcher and/or the API until a signal or ``--duration``."""
     load_policy(settings)
     stats: dict[str, Any] = {}
 
     async def main() -> None:
         stop = asyncio.Event()
         await _until_signal(stop, args.duration)
-        tasks = [run_dispatcher(settings, stop, stats)]
-        if args.with_api:
+        tasks = []
+        if dispatch:
+            tasks.append(run_dispatcher(settings, stop, stats))
+        if api:
             tasks.append(run_api(settings, stop, lambda url: print(f"API on {url}",
                                                                    file=sys.stderr)))
         await asyncio.gather(*tasks)
 
     asyncio.run(main())
-    if args.json:
-        _print_json(stats)
-    else:
-        print(", ".join(f"{k}={v}" for k, v in stats.items()))
+    if dispatch:
+        if args.json:
+            _print_json(stats)
+        else:
+            print(", ".join(f"{k}={v}" for k, v in stats.items()))
     return 0
+
+
+def cmd_dispatch(args: argparse.Namespace) -> int:
+    return _run_services(load_settings(args.config), args, dispatch=True, api=args.with_api)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -115,17 +123,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings.alerts.api.host = args.host
     if args.port is not None:
         settings.alerts.api.port = args.port
-    args.with_api = True
-    if args.dispatch:
-        return cmd_dispatch(args)
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        await _until_signal(stop, args.duration)
-        await run_api(settings, stop, lambda url: print(f"API on {url}", file=sys.stderr))
-
-    asyncio.run(main())
-    return 0
+    return _run_services(settings, args, dispatch=args.dispatch, api=True)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ with backoff never delays the e-mail of the same group, nor other groups.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -25,6 +26,7 @@ from typing import Any
 
 import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import CommitFailedError
 
 from gridwatch.alerts.delivery import Deliverer
 from gridwatch.alerts.engine import AlertEngine, Pending
@@ -36,23 +38,13 @@ from gridwatch.alerts.policy import AlertPolicy, load_policy
 from gridwatch.alerts.sqlite_store import SqliteAlertStore
 from gridwatch.alerts.store import AlertStore
 from gridwatch.config import Settings
+from gridwatch.streams.topics import bootstrap_servers, ensure_topics
 
 log = logging.getLogger(__name__)
 
 STAT_KEYS = ("alerts_received", "alerts_stored", "alerts_delivered", "notifications_sent",
              "delivery_failures", "delivery_retries", "deadletters", "escalations")
 SHUTDOWN_GRACE_S = 5.0
-DEADLETTER_VERSION = "gridwatch.deadletter.v1"
-
-
-def bootstrap_servers(kafka_url: str) -> str:
-    """``kafka://h1:9092;h2:9092`` -> ``h1:9092,h2:9092`` (aiokafka's form).
-
-    >>> bootstrap_servers("kafka://k1:9092;k2:9093")
-    'k1:9092,k2:9093'
-    """
-    hosts = kafka_url.removeprefix("kafka://").replace(";", ",")
-    return ",".join(h.strip().removeprefix("kafka://") for h in hosts.split(",") if h.strip())
 
 
 def store_path(settings: Settings) -> Path:
@@ -68,12 +60,11 @@ def open_store(settings: Settings) -> AlertStore:
 
 def deadletter_record(record: ConsumerRecord, reason: str) -> bytes:
     """What goes to the dead-letter topic: the raw record and why it was refused."""
-    value = record.value or b""
     return json.dumps({
-        "version": DEADLETTER_VERSION, "stage": "alerts-dispatcher", "reason": reason,
-        "topic": record.topic, "partition": record.partition, "offset": record.offset,
-        "key": (record.key or b"").decode("utf-8", "replace"),
-        "value": value.decode("utf-8", "replace"), "at": time.time(),
+        "reason": f"dispatcher: {reason}", "topic": record.topic,
+        "partition": record.partition, "offset": record.offset,
+        "key": (record.key or b"").decode("utf-8", "replace"), "received_at": time.time(),
+        "raw_b64": base64.b64encode(record.value or b"").decode(),
     }).encode()
 
 
@@ -114,6 +105,7 @@ class Dispatcher:
                 for integration in receiver.integrations
             }
             self.engine.restore(time.time())
+            await ensure_topics(self.settings.kafka)
             await producer.start()
             await consumer.start()
             try:
@@ -161,7 +153,11 @@ class Dispatcher:
             stored = await asyncio.to_thread(self.store.upsert_alerts, alerts) if alerts else []
             self.stats["alerts_stored"] += len(stored)
             self.engine.ingest(stored, time.time())
-            await consumer.commit()
+            try:
+                await consumer.commit()
+            except CommitFailedError as exc:
+                log.warning("offset commit lost to a rebalance (records will be re-read, "
+                            "harmlessly): %s", exc)
 
     async def _schedule(self, stop: asyncio.Event) -> None:
         tick = self.settings.alerts.tick_s
@@ -189,7 +185,7 @@ class Dispatcher:
     async def _escalate(self, alert_id: str, pendings: list[Pending]) -> None:
         await asyncio.gather(*(self.deliverer.deliver(self.notifiers[p.integration.name],
                                                       p.notification) for p in pendings))
-        self.engine.escalated(alert_id)
+        self.engine.escalated(alert_id, time.time())
         self.stats["escalations"] += 1
 
     async def _drain(self) -> None:

@@ -13,7 +13,6 @@ the reason ends.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from gridwatch.alerts.flapping import FlapDetector
@@ -47,7 +46,7 @@ class AlertEngine:
         self.active: dict[str, Alert] = {}
         self.records: dict[tuple[str, str], NotifyRecord] = {}
         self.in_flight: set[tuple[str, str]] = set()
-        self.escalating: set[str] = set()
+        self.settled: set[str] = set()
 
     def team_for(self, alert: Alert) -> str:
         return owning_team(self.policy.route, alert.labels())
@@ -55,6 +54,7 @@ class AlertEngine:
     def restore(self, now: float) -> None:
         """Rebuild groups after a restart from the store's alerts and notification log."""
         self.records = {(r.group_key, r.integration): r for r in self.store.get_notify_records()}
+        self.settled = self.store.escalated_ids()
         self.ingest(self.store.active_alerts(), now)
         for group in self.groups.values():
             sent = [r.sent_at for (key, _), r in self.records.items() if key == group.key]
@@ -115,10 +115,15 @@ class AlertEngine:
                 pending.append(Pending(integration, Notification(
                     id=notification_id(group.key, integration.name, decision),
                     receiver=group.route.receiver, integration=integration.name,
-                    group_key=group.key, group_labels=group.labels, firing=decision.firing,
-                    resolved=decision.resolved, sent_at=now)))
+                    group_key=group.key, group_labels=group.labels,
+                    firing=self._current(decision.firing),
+                    resolved=self._current(decision.resolved), sent_at=now)))
             self._prune(group)
         return pending
+
+    def _current(self, alerts: list[Alert]) -> list[Alert]:
+        """The stored versions: a notification shows the work order as people left it."""
+        return [self.store.get_alert(a.id) or a for a in alerts]
 
     def delivered(self, pending: Pending, ok: bool, now: float) -> None:
         """Record what an integration now knows, so a restart does not repeat it."""
@@ -152,34 +157,40 @@ class AlertEngine:
             del self.active[alert_id]
 
     def escalations_due(self, now: float) -> list[tuple[str, list[Pending]]]:
-        """Critical alerts nobody acknowledged in time, with the notifications to send."""
+        """Critical alerts nobody acknowledged in time, with the notifications to send.
+
+        Acknowledgement happens in the API (maybe another process), so candidates
+        are re-read from the store; once acknowledged or escalated an alert is
+        settled for good (a reopened order goes back to acknowledged, not new).
+        """
         out: list[tuple[str, list[Pending]]] = []
-        escalated: set[str] | None = None
+        refreshed = False
         for alert in list(self.active.values()):
             team = self.policy.teams.get(alert.team)
             rule = team.escalation if team else None
-            if (rule is None or alert.status != FIRING or alert.id in self.escalating
+            if (rule is None or alert.status != FIRING or alert.id in self.settled
                     or alert.severity not in rule.severities
                     or now - alert.received_at < rule.after_s):
                 continue
-            if escalated is None:
-                escalated = self.store.escalated_ids()
-                self.refresh_mutes(now)
             current = self.store.get_alert(alert.id)
-            if (alert.id in escalated or current is None or current.work_state != "new"
-                    or self.mute_reason(current, now)):
+            if current is None or current.work_state != "new":
+                self.settled.add(alert.id)
                 continue
-            self.escalating.add(alert.id)
+            if not refreshed:
+                self.refresh_mutes(now)
+                refreshed = True
+            if self.mute_reason(current, now):
+                continue
+            self.settled.add(alert.id)
             labels = {"team": alert.team, "area": alert.area, "kind": alert.kind}
-            key = f"escalation:{alert.id}"
             pendings = [Pending(integration, Notification(
                 id=f"esc-{alert.id}", receiver=rule.receiver, integration=integration.name,
-                group_key=key, group_labels=labels, firing=[current], resolved=[],
-                escalation=True, sent_at=now))
+                group_key=f"escalation:{alert.id}", group_labels=labels, firing=[current],
+                resolved=[], escalation=True, sent_at=now))
                 for integration in self.policy.receivers[rule.receiver].integrations]
             out.append((alert.id, pendings))
         return out
 
-    def escalated(self, alert_id: str, now: float | None = None) -> None:
-        self.store.mark_escalated(alert_id, time.time() if now is None else now)
-        self.escalating.discard(alert_id)
+    def escalated(self, alert_id: str, now: float) -> None:
+        """Record a finished escalation, so a restart does not escalate it again."""
+        self.store.mark_escalated(alert_id, now)

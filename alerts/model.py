@@ -29,7 +29,6 @@ from gridwatch.detectors.base import FIRING, RESOLVED, SEVERITIES
 STATUSES = (FIRING, RESOLVED)
 WORK_STATES = ("new", "acknowledged", "assigned", "in_progress", "closed")
 CLOSE_FINDINGS = ("confirmed", "not_confirmed", "repaired", "false_alarm")
-ENTITY_TYPES = ("feeder", "area", "meter", "concentrator", "transformer")
 MAX_RECORD_BYTES = 1_000_000
 
 

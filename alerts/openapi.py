@@ -16,6 +16,7 @@ from gridwatch.alerts.model import CLOSE_FINDINGS, STATUSES, WORK_STATES
 from gridwatch.detectors.base import SEVERITIES
 
 MAX_NAME = 200
+MAX_FILTER = 100  # five such filters, percent-encoded, stay under an 8 KiB request line
 MAX_TEXT = 4000
 MAX_LIMIT = 1000
 MAX_EPOCH = 1e11
@@ -121,7 +122,7 @@ def openapi_spec() -> dict[str, Any]:
                     _filter("status", {"type": "string", "enum": list(STATUSES)}),
                     _filter("work_state", {"type": "string", "enum": list(WORK_STATES)}),
                     _filter("severity", {"type": "string", "enum": list(SEVERITIES)}),
-                    *(_filter(n, _text(MAX_NAME)) for n in ("kind", "area", "feeder", "team",
+                    *(_filter(n, _text(MAX_FILTER)) for n in ("kind", "area", "feeder", "team",
                                                              "assignee")),
                     _filter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
                     _filter("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}),

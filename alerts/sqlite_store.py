@@ -130,13 +130,15 @@ class SqliteAlertStore(AlertStore):
         return [Alert.from_dict(json.loads(r[0])) for r in rows]
 
     def active_alerts(self) -> list[Alert]:
-        notified: set[str] = set()
-        for record in self.get_notify_records():
-            notified.update(record.firing)
-        rows = self._query("SELECT id, status, body FROM alerts WHERE status = 'firing' "
-                           "OR closed_at IS NULL")
-        return [Alert.from_dict(json.loads(body)) for aid, status, body in rows
-                if status == "firing" or aid in notified]
+        rows = self._query("SELECT body FROM alerts WHERE status = 'firing'")
+        alerts = [Alert.from_dict(json.loads(r[0])) for r in rows]
+        firing = {a.id for a in alerts}
+        told = {aid for record in self.get_notify_records() for aid in record.firing} - firing
+        for alert_id in sorted(told):
+            alert = self.get_alert(alert_id)
+            if alert is not None:
+                alerts.append(alert)
+        return alerts
 
     def save_work_order(self, alert: Alert, entry: AuditEntry) -> None:
         self._tx([
@@ -150,9 +152,6 @@ class SqliteAlertStore(AlertStore):
     def _audit_insert(entry: AuditEntry) -> tuple[str, tuple[Any, ...]]:
         return ("INSERT INTO audit (alert_id, at, actor, action, details) VALUES (?,?,?,?,?)",
                 (entry.alert_id, entry.at, entry.actor, entry.action, json.dumps(entry.details)))
-
-    def add_audit(self, entry: AuditEntry) -> None:
-        self._tx([self._audit_insert(entry)])
 
     def audit_trail(self, alert_id: str) -> list[AuditEntry]:
         rows = self._query("SELECT alert_id, at, actor, action, details FROM audit "

@@ -121,9 +121,6 @@ class AlertStore(abc.ABC):
         """Persist the work-order fields of `alert` and its audit entry together."""
 
     @abc.abstractmethod
-    def add_audit(self, entry: AuditEntry) -> None: ...
-
-    @abc.abstractmethod
     def audit_trail(self, alert_id: str) -> list[AuditEntry]: ...
 
     @abc.abstractmethod

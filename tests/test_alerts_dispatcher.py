@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 import uuid
@@ -19,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiosmtpd.controller import Controller
 
 from gridwatch.alerts.access import Actor
-from gridwatch.alerts.dispatcher import bootstrap_servers, run_dispatcher
+from gridwatch.alerts.dispatcher import run_dispatcher
 from gridwatch.alerts.silences import new_silence
 from gridwatch.alerts.sink import WebhookSink
 from gridwatch.alerts.sqlite_store import SqliteAlertStore
@@ -28,6 +29,7 @@ from gridwatch.alerts.workorders import WorkOrders
 from gridwatch.config import Settings, WebhookReceiver, load_settings
 from gridwatch.detectors.base import Finding
 from gridwatch.stack import free_port
+from gridwatch.streams.topics import bootstrap_servers
 
 pytestmark = pytest.mark.integration
 
@@ -149,8 +151,12 @@ def test_alert_reaches_webhook_and_mqtt_and_bad_record_is_deadlettered(
             await consumer.stop()
         reasons = sorted(letter["reason"] for letter in letters)
         assert len(reasons) == 2
-        assert reasons[0].startswith("field 'entity' must not be empty")
-        assert reasons[1].startswith("record is not valid JSON")
+        assert reasons[0].startswith("dispatcher: field 'entity' must not be empty")
+        assert reasons[1].startswith("dispatcher: record is not valid JSON")
+        raw = {letter["reason"].split(":")[1].strip(): base64.b64decode(letter["raw_b64"])
+               for letter in letters}
+        assert raw["record is not valid JSON"] == b"{not json"
+        assert json.loads(raw["field 'entity' must not be empty"])["kind"] == "low_voltage_zone"
 
     asyncio.run(scenario())
 

@@ -204,6 +204,7 @@ def test_escalation_once_for_unacknowledged_critical_alerts_only() -> None:
          ["boss/emails[0]"])]
     assert h.engine.escalations_due(62.0) == []
     h.engine.escalated(due[0][0], 62.0)
+    h.restart(now=100.0)
     assert h.engine.escalations_due(120.0) == []
 
 
