@@ -20,34 +20,16 @@ cdef inline void _bad_index(Py_ssize_t i, Py_ssize_t n) except *:
     checks.meter_index(i, n)
 
 
-cdef class EWStats:
-    """Exponentially weighted mean and variance per meter (River `stats.EWMean`/`EWVar`)."""
+cdef class _ReadingBank:
+    """Index checks and the NaN-skipping loops shared by the banks of this module.
 
-    cdef readonly double fading_factor
+    A subclass supplies `_step`, the arithmetic for one reading of one meter.
+    """
+
     cdef readonly Py_ssize_t n_meters
-    cdef readonly object means, squares, seen
-    cdef double[::1] _m, _s
-    cdef unsigned char[::1] _seen
 
-    def __init__(self, Py_ssize_t n_meters, double fading_factor=0.5):
-        self.fading_factor = checks.fraction("fading_factor", fading_factor, allow_zero=True)
-        self._bind(np.zeros(checks.positive_int("n_meters", n_meters, minimum=0)),
-                   np.zeros(n_meters), np.zeros(n_meters, np.uint8))
-
-    def _bind(self, means, squares, seen):
-        self.means, self.squares, self.seen = means, squares, seen
-        self._m, self._s, self._seen = means, squares, seen
-        self.n_meters = means.shape[0]
-
-    cdef inline void _step(self, Py_ssize_t i, double x) noexcept:
-        cdef double a = self.fading_factor
-        if self._seen[i]:
-            self._m[i] = a * x + (1.0 - a) * self._m[i]
-            self._s[i] = a * (x * x) + (1.0 - a) * self._s[i]
-        else:
-            self._m[i] = x
-            self._s[i] = x * x
-            self._seen[i] = 1
+    cdef void _step(self, Py_ssize_t i, double x) noexcept:
+        """One reading of meter `i`; every subclass overrides it with its own update."""
 
     def update(self, Py_ssize_t i, double x):
         """Fold one reading of meter `i` in (NaN = missing, ignored)."""
@@ -63,6 +45,35 @@ cdef class EWStats:
         for i in range(self.n_meters):
             if not isnan(xs[i]):
                 self._step(i, xs[i])
+
+
+cdef class EWStats(_ReadingBank):
+    """Exponentially weighted mean and variance per meter (River `stats.EWMean`/`EWVar`)."""
+
+    cdef readonly double fading_factor
+    cdef readonly object means, squares, seen
+    cdef double[::1] _m, _s
+    cdef unsigned char[::1] _seen
+
+    def __init__(self, Py_ssize_t n_meters, double fading_factor=0.5):
+        self.fading_factor = checks.fraction("fading_factor", fading_factor, allow_zero=True)
+        self._bind(np.zeros(checks.positive_int("n_meters", n_meters, minimum=0)),
+                   np.zeros(n_meters), np.zeros(n_meters, np.uint8))
+
+    def _bind(self, means, squares, seen):
+        self.means, self.squares, self.seen = means, squares, seen
+        self._m, self._s, self._seen = means, squares, seen
+        self.n_meters = means.shape[0]
+
+    cdef void _step(self, Py_ssize_t i, double x) noexcept:
+        cdef double a = self.fading_factor
+        if self._seen[i]:
+            self._m[i] = a * x + (1.0 - a) * self._m[i]
+            self._s[i] = a * (x * x) + (1.0 - a) * self._s[i]
+        else:
+            self._m[i] = x
+            self._s[i] = x * x
+            self._seen[i] = 1
 
     def mean(self, Py_ssize_t i):
         if i < 0 or i >= self.n_meters:
@@ -102,11 +113,10 @@ cdef class EWStats:
         return bank
 
 
-cdef class MeanVar:
+cdef class MeanVar(_ReadingBank):
     """Running mean and variance per meter by Welford's method (River `stats.Mean`/`Var`)."""
 
     cdef readonly int ddof
-    cdef readonly Py_ssize_t n_meters
     cdef readonly object counts, means, sums_sq
     cdef double[::1] _n, _m, _ss
 
@@ -125,20 +135,6 @@ cdef class MeanVar:
         self._n[i] += 1.0
         self._m[i] = old + (1.0 / self._n[i]) * (x - old)
         self._ss[i] += (x - old) * (x - self._m[i])
-
-    def update(self, Py_ssize_t i, double x):
-        """Fold one reading of meter `i` in (NaN = missing, ignored)."""
-        if i < 0 or i >= self.n_meters:
-            _bad_index(i, self.n_meters)
-        if not isnan(x):
-            self._step(i, x)
-
-    def update_many(self, x):
-        cdef const double[::1] xs = checks.readings("x", x, self.n_meters)
-        cdef Py_ssize_t i
-        for i in range(self.n_meters):
-            if not isnan(xs[i]):
-                self._step(i, xs[i])
 
     def mean(self, Py_ssize_t i):
         if i < 0 or i >= self.n_meters:
