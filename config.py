@@ -148,7 +148,7 @@ class AlertSettings:
     store_path: str = ""
     policy_file: str = ""
     group_by: list[str] = field(default_factory=lambda: ["area", "kind"])
-    group_wait_s: float = 1.0
+    group_wait_s: float = 0.5
     group_interval_s: float = 60.0
     repeat_interval_s: float = 14400.0
     flap_window_s: float = 21600.0
