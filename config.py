@@ -185,7 +185,7 @@ class LowVoltageSettings:
     )
     min_low_points_fraction: float = 0.25
     min_consecutive_intervals: int = 3
-    clear_consecutive_intervals: int = 4
+    clear_consecutive_intervals: int = 96
     dead_voltage_v: float = 50.0
 
 
@@ -205,7 +205,6 @@ class DataQualitySettings:
 class FaultSettings:
     """Fault detectors: outages, power and phase loss, overload, sag and swell."""
 
-    nominal_v: float = 220.0
     dead_voltage_v: float = 50.0
     outage_dark_fraction: float = 0.8
     sag_pu: float = 0.9
@@ -225,9 +224,7 @@ class TheftSettings:
         "cover_open", "terminal_cover_open", "magnetic_interference"])
     quiet_intervals: int = 96
     reverse_min_kwh: float = 0.005
-    phase_min_current_a: float = 0.5
     phase_tamper_intervals: int = 2
-    zero_energy_intervals: int = 8
     utc_offset_hours: float = 0.0
     night_bins: list[int] = field(default_factory=lambda: [0, 3])
     baseline_fading: float = 0.1
@@ -243,17 +240,17 @@ class TheftSettings:
     evidence_decay: float = 0.5
     calm_decay: float = 0.8
     min_bins: int = 2
+    min_kwh_per_day: float = 1.5
 
 
 @dataclass
 class LeakageSettings:
     """Leakage and metering faults from the area's line-loss rate."""
 
-    loss_fading: float = 0.05
-    ratio_floor: float = 0.003
     evidence_threshold: float = 10.0
     min_bins: int = 3
     clear_z: float = 1.5
+    min_share: float = 0.02
     negative_loss_ratio: float = -0.01
 
 

@@ -37,6 +37,7 @@ from gridwatch.detectors.state import BINS_PER_DAY, MeterTable
 NAME = "energy_balance"
 TL_FADING = 0.85          # weight kept by the technical-loss fit per healthy bin merged
 MIN_RESID_KWH = 0.01      # floor of the per-interval residual standard deviation
+HONEST_DROP = 1.5         # calm_drop from which a meter's drop is taken as honest
 LEARN_DROP_Z = 2.5        # a meter this far under its baseline is not learned from
 MIN_BIN_SD_KWH = 0.05     # floor of the standard deviation of a bin's unexplained energy
 LEAK_CHECK_BIN = 0         # 00:00-06:00: the bin where load-driven loss is least
@@ -106,12 +107,14 @@ class EnergyBalance:
 
     # ---------------------------------------------------------------- per bin
     def close_bin(self, bin_id: int, table: MeterTable, bal: dict, episodes: Episodes,
-                  stuck: np.ndarray, flagged: np.ndarray) -> BinClose | None:
+                  stuck: np.ndarray, flagged: np.ndarray, accused: np.ndarray
+                  ) -> BinClose | None:
         """Judge the bin that just ended; reset the bin accumulators.
 
         `flagged` marks meters with an open theft sign (tamper, phase,
         reverse): they are first suspects for unexplained energy, and their
-        theft is already reported under that sign.
+        theft is already reported under that sign. `accused` marks meters
+        with an open balance theft alert; neither kind learns its baseline.
         """
         col = table.col
         acc = bal.pop("acc", None)
@@ -140,7 +143,7 @@ class EnergyBalance:
         suspicious = warm and z > self.theft.loss_z and sum_r > self.theft.min_excess_kwh
         if suspicious:
             self._attribute(table, bal, s_re, s_ee, bin_kwh, complete, stuck, flagged, slot,
-                            sum_r, n, var, bin_start)
+                            sum_r, n, var, bin_start, area_kwh)
         else:
             self._decay(table, bal, factor=self.theft.calm_decay)
         self._judge_theft(table, episodes, bin_end, flagged)
@@ -150,7 +153,7 @@ class EnergyBalance:
             bal["night_z"] = z
         self._judge_leakage(bal, episodes, bin_end, z)
         self._judge_negative(bal, episodes, bin_end, loss_rate)
-        self._learn_meters(table, bin_kwh, complete & ~stuck & ~flagged, slot,
+        self._learn_meters(table, bin_kwh, complete & ~stuck & ~flagged & ~accused, slot,
                            calm_area=warm and z < 1.0)
         if not (suspicious or episodes.open_entities("leakage")
                 or episodes.open_entities("transformer_overload")):
@@ -162,9 +165,10 @@ class EnergyBalance:
         """Update the seasonal baselines; remember drops that came without unexplained energy.
 
         A customer who uses less while the area balances (holiday, a new
-        tenant) has an honest drop: `calm_drop` says whether the meter was
-        under its baseline in the area's last balanced bin, so a later,
-        unrelated loss in the area is not pinned on them.
+        tenant) has an honest drop: `calm_drop` counts the area's recent
+        balanced bins in which the meter was under its baseline (halving per
+        bin), so a later, unrelated loss in the area is not pinned on them
+        once it reaches `HONEST_DROP` (two such bins in a row).
         """
         col = table.col
         mean, var, count = col["base_mean"][:, slot], col["base_var"][:, slot], \
@@ -176,7 +180,7 @@ class EnergyBalance:
         calm = usable & (col["evidence"] < 1.0) & ((drop_z < LEARN_DROP_Z) | ~warm)
         if calm_area:
             honest = warm & (drop_z >= LEARN_DROP_Z) & (col["evidence"] < 1.0)
-            col["calm_drop"][usable] = honest[usable]
+            col["calm_drop"][usable] = 0.5 * col["calm_drop"][usable] + honest[usable]
         learn(mean, var, count, bin_kwh / factor, calm, self.theft.baseline_fading)
         col["base_mean"][:, slot], col["base_var"][:, slot], col["base_n"][:, slot] = \
             mean, var, count
@@ -207,7 +211,7 @@ class EnergyBalance:
     def _attribute(self, table: MeterTable, bal: dict, s_re: np.ndarray, s_ee: np.ndarray,
                    bin_kwh: np.ndarray, complete: np.ndarray, stuck: np.ndarray,
                    flagged: np.ndarray, slot: int, sum_r: float, n: float, var: float,
-                   bin_start: float) -> None:
+                   bin_start: float, area_kwh: float) -> None:
         """Score every meter as the explanation of the bin's unexplained energy.
 
         Level: how much giving the excess back to meter j restores j's own
@@ -231,8 +235,11 @@ class EnergyBalance:
         score = np.where(level > 0, level + bonus, level)
         ratio = deficit / sum_r
         score = np.where(flagged & warm, np.maximum(score, t.llr_min), score)
-        matches = (col["calm_drop"] < 0.5) & (ratio >= t.match_low) & (ratio <= t.match_high)
+        matches = ((col["calm_drop"] < HONEST_DROP) & (ratio >= t.match_low)
+                   & (ratio <= t.match_high))
         plausible = warm & (flagged | matches) & (score >= t.llr_min)
+        if (plausible & flagged).any():
+            plausible &= flagged
         if plausible.any():
             culprit = int(np.argmax(np.where(plausible, score, -np.inf)))
             gain = min(float(score[culprit]), t.evidence_cap)
@@ -253,9 +260,11 @@ class EnergyBalance:
             bal["leak_since"] = bin_start
             bal["leak_bins"] = 0
             bal["leak_kwh"] = 0.0
+            bal["leak_area_kwh"] = 0.0
         bal["leak_ev"] = bal.get("leak_ev", 0.0) + min(z, t.evidence_cap)
         bal["leak_bins"] = bal.get("leak_bins", 0) + 1
         bal["leak_kwh"] = bal.get("leak_kwh", 0.0) + sum_r
+        bal["leak_area_kwh"] = bal.get("leak_area_kwh", 0.0) + area_kwh
 
     def _decay(self, table: MeterTable, bal: dict, keep: int = -1,
                factor: float | None = None) -> None:
@@ -301,6 +310,8 @@ class EnergyBalance:
             per_day = stolen / bins * BINS_PER_DAY
             if kind == "theft_night_bypass":
                 per_day = stolen / max(1.0, bins / BINS_PER_DAY)
+            if per_day < t.min_kwh_per_day:
+                continue
             episodes.fire(kind, meter, "meter", at=at,
                           started_at=float(col["evidence_since"][row]), detector=NAME,
                           score=min(1.0, col["evidence"][row] / (2 * t.evidence_threshold)),
@@ -328,18 +339,21 @@ class EnergyBalance:
         load squared (an overloaded or overlong line) all but vanish at night."""
         lk = self.leakage
         area = episodes.area
+        bins = max(1.0, (at - bal.get("leak_since", at)) / self.bin_s)
+        per_day = bal.get("leak_kwh", 0.0) / bins * BINS_PER_DAY
+        share = bal.get("leak_kwh", 0.0) / max(bal.get("leak_area_kwh", 0.0), 1e-9)
         if (bal.get("leak_ev", 0.0) >= lk.evidence_threshold
                 and bal.get("leak_bins", 0) >= lk.min_bins
-                and bal.get("night_z", 0.0) > self.theft.loss_z):
-            bins = max(1.0, (at - bal["leak_since"]) / self.bin_s)
-            per_day = bal["leak_kwh"] / bins * BINS_PER_DAY
+                and bal.get("night_z", 0.0) > self.theft.loss_z
+                and share >= lk.min_share):
             episodes.fire("leakage", area, "area", at=at, started_at=bal["leak_since"],
                           detector=NAME,
                           score=min(1.0, bal["leak_ev"] / (2 * lk.evidence_threshold)),
                           observed={"unexplained_kwh": round(bal["leak_kwh"], 2),
+                                    "share_of_supply": round(share, 4),
                                     "bins": bal["leak_bins"], "last_bin_z": round(z, 2)},
                           threshold={"evidence_threshold": lk.evidence_threshold,
-                                     "loss_z": self.theft.loss_z},
+                                     "loss_z": self.theft.loss_z, "min_share": lk.min_share},
                           reason=(f"Area {area} loses {per_day:.1f} kWh/day more than its "
                                   f"technical loss, steadily and not in step with any meter."),
                           loss_kwh_per_day=per_day)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 MIN_SIGMA_KWH = 0.02
-REL_SIGMA_FLOOR = 0.05
+REL_SIGMA_FLOOR = 0.15
 
 
 def peer_factor(values: np.ndarray, mean: np.ndarray, usable: np.ndarray,

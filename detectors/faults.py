@@ -27,6 +27,7 @@ from gridwatch.detectors.state import MeterTable
 
 NAME = "faults"
 VOLTAGE_BASE_FADING = 0.05
+RECOVERED_BAND = 0.04     # a departure has ended when the voltage is this close to usual
 
 
 @dataclass
@@ -182,7 +183,8 @@ class FaultDetector:
         than ``sag_max_intervals`` is a new level (a tap change, a weak
         transformer: the low-voltage detector's business), so the usual level
         is re-anchored to it and nothing fires. A departure is therefore
-        reported on the first interval back in the band, with the time it began.
+        reported on the first interval back near the usual level (within
+        `RECOVERED_BAND`), with the time it began.
         """
         s = self.settings
         base = scalars.get("v_base")
@@ -193,6 +195,8 @@ class FaultDetector:
         dev = scalars.get("v_dev")
         outside = "voltage_sag" if ratio < s.sag_pu else "voltage_swell" if ratio > s.swell_pu \
             else None
+        if outside is None and dev is not None and abs(ratio - 1.0) > RECOVERED_BAND:
+            outside = dev["kind"]          # not back to the usual level: still departed
         if outside is not None:
             if dev is None or dev["kind"] != outside:
                 dev = {"kind": outside, "since": ts, "n": 0, "extreme": ratio}
