@@ -79,6 +79,9 @@ cdef class LossAttribution:
         return pack("LossAttribution", {"fading_factor": self.fading_factor},
                     {"suspicion": self.suspicion})
 
+    def __reduce__(self):
+        return type(self).from_bytes, (self.to_bytes(),)
+
     @classmethod
     def from_bytes(cls, blob):
         _, params, arrays = unpack(blob)

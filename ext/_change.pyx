@@ -132,6 +132,9 @@ cdef class PageHinkley:
                      "sums_dec": self.sums_dec, "mins_inc": self.mins_inc,
                      "maxs_dec": self.maxs_dec, "drifts": self.drifts})
 
+    def __reduce__(self):
+        return type(self).from_bytes, (self.to_bytes(),)
+
     @classmethod
     def from_bytes(cls, blob):
         _, params, a = unpack(blob)
@@ -210,6 +213,9 @@ cdef class Cusum:
 
     def to_bytes(self):
         return pack("Cusum", {"k": self.k, "h": self.h}, {"highs": self.highs, "lows": self.lows})
+
+    def __reduce__(self):
+        return type(self).from_bytes, (self.to_bytes(),)
 
     @classmethod
     def from_bytes(cls, blob):

@@ -82,6 +82,13 @@ cdef class HSTCore:
         self._present = np.zeros(max(len(features), 1), np.uint8)
         self.built = True
 
+    def _restore(self, l_mass, r_mass, int counter, bint first_window):
+        """Put back masses and window position saved by `HalfSpaceTreesAPI.__reduce__`."""
+        self.nodes["l"], self.nodes["r"] = l_mass, r_mass
+        self.counter, self.first_window = counter, first_window
+        if not first_window:
+            self._tabulate_leaf_scores()
+
     cdef inline void _read_dict(self, dict x) except *:
         cdef Py_ssize_t j
         cdef PyObject* item

@@ -135,6 +135,9 @@ cdef class SeasonalBaseline:
                      "clip": self.clip, "warmup": self.warmup, "min_scale": self.min_scale},
                     {"levels": self.levels, "spreads": self.spreads, "counts": self.counts})
 
+    def __reduce__(self):
+        return type(self).from_bytes, (self.to_bytes(),)
+
     @classmethod
     def from_bytes(cls, blob):
         _, params, arrays = unpack(blob)

@@ -105,6 +105,9 @@ cdef class EWStats(_ReadingBank):
         return pack("EWStats", {"fading_factor": self.fading_factor},
                     {"means": self.means, "squares": self.squares, "seen": self.seen})
 
+    def __reduce__(self):
+        return type(self).from_bytes, (self.to_bytes(),)
+
     @classmethod
     def from_bytes(cls, blob):
         _, params, arrays = unpack(blob)
@@ -165,6 +168,9 @@ cdef class MeanVar(_ReadingBank):
     def to_bytes(self):
         return pack("MeanVar", {"ddof": self.ddof},
                     {"counts": self.counts, "means": self.means, "sums_sq": self.sums_sq})
+
+    def __reduce__(self):
+        return type(self).from_bytes, (self.to_bytes(),)
 
     @classmethod
     def from_bytes(cls, blob):
@@ -227,6 +233,9 @@ cdef class RollingMeanVar(MeanVar):
         return pack("RollingMeanVar", {"window": self.window, "ddof": self.ddof},
                     {"values": self.values, "positions": self.positions, "counts": self.counts,
                      "means": self.means, "sums_sq": self.sums_sq})
+
+    def __reduce__(self):
+        return type(self).from_bytes, (self.to_bytes(),)
 
     @classmethod
     def from_bytes(cls, blob):

@@ -135,6 +135,9 @@ cdef class VoltageQualification:
                      "below": self.below, "above": self.above, "low_runs": self.low_runs,
                      "minimums": self.minimums})
 
+    def __reduce__(self):
+        return type(self).from_bytes, (self.to_bytes(),)
+
     @classmethod
     def from_bytes(cls, blob):
         _, params, a = unpack(blob)

@@ -17,6 +17,7 @@ import collections
 import functools
 import random
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -172,9 +173,32 @@ class HalfSpaceTreesAPI:
         """
         return self._rows(*self._columns(X, features), True, True)
 
+    def __reduce__(self) -> tuple:
+        """Pickle / deepcopy support: parameters, rng position, trees and masses."""
+        params = {"n_trees": self.n_trees, "height": self.height,
+                  "window_size": self.window_size, "limits": dict(self.limits),
+                  "seed": self.seed}
+        trees = None
+        if self.built:
+            trees = (list(self.features), np.array(self.split_on), np.array(self.thresholds),
+                     np.array(self.l_mass), np.array(self.r_mass), self.counter,
+                     self.first_window)
+        return _rebuild, (type(self), params, self.rng.getstate(), trees)
+
     @property
     def state_bytes(self) -> int:
         """Bytes of tree state: split feature, threshold and both masses of every node."""
         if not self.built:
             return 0
         return sum(a.nbytes for a in (self.split_on, self.thresholds, self.l_mass, self.r_mass))
+
+
+def _rebuild(cls: type, params: dict, rng_state: tuple, trees: tuple | None) -> Any:
+    """Inverse of `HalfSpaceTreesAPI.__reduce__`."""
+    model = cls(**params)
+    model.rng.setstate(rng_state)
+    if trees is not None:
+        features, split_on, thresholds, l_mass, r_mass, counter, first_window = trees
+        model._install(features, split_on, thresholds)
+        model._restore(l_mass, r_mass, counter, first_window)
+    return model

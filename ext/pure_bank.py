@@ -64,6 +64,9 @@ class PureBank:
         params = {p: getattr(self, p) for p in self._PARAMS}
         return pack(type(self).__name__, params, {n: getattr(self, n) for n, _, _ in self._ARRAYS})
 
+    def __reduce__(self) -> tuple:
+        return type(self).from_bytes, (self.to_bytes(),)
+
     @classmethod
     def from_bytes(cls, blob: bytes) -> Any:
         _, params, arrays = unpack(blob)

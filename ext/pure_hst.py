@@ -33,6 +33,12 @@ class HSTCore:
         self._r = [[0] * self.n_nodes for _ in range(self.n_trees)]
         self.built = True
 
+    def _restore(self, l_mass: np.ndarray, r_mass: np.ndarray, counter: int,
+                 first_window: bool) -> None:
+        """Put back masses and window position saved by `HalfSpaceTreesAPI.__reduce__`."""
+        self._l, self._r = np.asarray(l_mass).tolist(), np.asarray(r_mass).tolist()
+        self.counter, self.first_window = counter, first_window
+
     @property
     def l_mass(self) -> np.ndarray:
         return np.array(self._l, np.int32)

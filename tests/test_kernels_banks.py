@@ -8,7 +8,9 @@ between the compiled and the pure-Python paths.
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -124,6 +126,8 @@ def test_all_banks_round_trip_bytes_and_grow(impl):
             bank.update_many(row)
         clone = type(bank).from_bytes(bank.to_bytes())
         assert clone.to_bytes() == bank.to_bytes()
+        assert pickle.loads(pickle.dumps(bank)).to_bytes() == bank.to_bytes()
+        assert copy.deepcopy(bank).to_bytes() == bank.to_bytes()
         bank.grow(5)
         assert bank.n_meters == 5 and type(bank).from_bytes(bank.to_bytes()).n_meters == 5
     assert sum(bank.state_bytes for bank in banks) <= 1024

@@ -97,3 +97,19 @@ def test_batch_inputs_are_checked(impl):
         impl.HalfSpaceTrees(height=24, window_size=2**30)
     hst.learn_many(np.full((2, 2), 0.5))
     assert hst.features == [0, 1] and hst.state_bytes == 10 * 511 * (4 + 8 + 4 + 4)
+
+
+def test_pickled_model_continues_exactly_like_the_original(impl):
+    import copy
+    import pickle
+    rng = np.random.default_rng(9)
+    model = impl.HalfSpaceTrees(n_trees=4, height=5, window_size=20, seed=3)
+    unbuilt = pickle.loads(pickle.dumps(model))
+    rows = rng.random((130, 2))
+    model.learn_many(rows[:47])
+    unbuilt.learn_many(rows[:47])
+    twins = [pickle.loads(pickle.dumps(model)), copy.deepcopy(model), unbuilt]
+    expected = model.score_learn_many(rows[47:])
+    for twin in twins:
+        assert type(twin) is type(model)
+        np.testing.assert_array_equal(twin.score_learn_many(rows[47:]), expected)
