@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 STAT_KEYS = ("alerts_received", "alerts_stored", "alerts_delivered", "notifications_sent",
              "delivery_failures", "delivery_retries", "deadletters", "escalations")
 SHUTDOWN_GRACE_S = 5.0
+FETCH_MAX_WAIT_MS = 50  # alerts are few and urgent: do not let the broker hold a fetch
 
 
 def store_path(settings: Settings) -> Path:
@@ -91,7 +92,8 @@ class Dispatcher:
             enable_auto_commit=False, auto_offset_reset="earliest",
             session_timeout_ms=int(kafka.session_timeout_s * 1000),
             heartbeat_interval_ms=int(kafka.heartbeat_interval_s * 1000),
-            rebalance_timeout_ms=int(kafka.rebalance_timeout_s * 1000))
+            rebalance_timeout_ms=int(kafka.rebalance_timeout_s * 1000),
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
         producer = AIOKafkaProducer(bootstrap_servers=servers, acks="all")
         return consumer, producer
 

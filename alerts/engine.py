@@ -44,8 +44,7 @@ class AlertEngine:
         self.silencer = Silencer(policy.windows)
         self.groups: dict[str, AlertGroup] = {}
         self.active: dict[str, Alert] = {}
-        self.records: dict[tuple[str, str], NotifyRecord] = {}
-        self.in_flight: set[tuple[str, str]] = set()
+        self.memberships: dict[str, int] = {}
         self.settled: set[str] = set()
 
     def team_for(self, alert: Alert) -> str:
@@ -53,14 +52,19 @@ class AlertEngine:
 
     def restore(self, now: float) -> None:
         """Rebuild groups after a restart from the store's alerts and notification log."""
-        self.records = {(r.group_key, r.integration): r for r in self.store.get_notify_records()}
         self.settled = self.store.escalated_ids()
         self.ingest(self.store.active_alerts(), now)
-        for group in self.groups.values():
-            sent = [r.sent_at for (key, _), r in self.records.items() if key == group.key]
-            if sent:
-                group.next_flush = min(group.next_flush,
-                                       max(sent) + group.route.group_interval_s)
+        orphans: set[str] = set()
+        for record in self.store.get_notify_records():
+            group = self.groups.get(record.group_key)
+            if group is None:
+                orphans.add(record.group_key)
+                continue
+            group.records[record.integration] = record
+            group.next_flush = min(group.next_flush,
+                                   record.sent_at + group.route.group_interval_s)
+        for key in orphans:
+            self.store.delete_notify_records(key)
 
     def ingest(self, alerts: list[Alert], now: float) -> None:
         """Take stored (merged) alerts into their groups; new groups start their wait."""
@@ -76,6 +80,8 @@ class AlertEngine:
         if group is None:
             group = self.groups[key] = AlertGroup(key, route, labels,
                                                   next_flush=now + route.group_wait_s)
+        if alert.id not in group.alerts:
+            self.memberships[alert.id] = self.memberships.get(alert.id, 0) + 1
         group.alerts[alert.id] = alert
 
     def mute_reason(self, alert: Alert, now: float) -> str:
@@ -105,13 +111,12 @@ class AlertEngine:
             group.next_flush = now + group.route.group_interval_s
             muted = {a.id for a in group.alerts.values() if self.mute_reason(a, now)}
             for integration in self.policy.receivers[group.route.receiver].integrations:
-                slot = (group.key, integration.name)
-                if slot in self.in_flight:
+                if integration.name in group.in_flight:
                     continue
-                decision = decide(group, muted, self.records.get(slot), now)
+                decision = decide(group, muted, group.records.get(integration.name), now)
                 if decision is None:
                     continue
-                self.in_flight.add(slot)
+                group.in_flight.add(integration.name)
                 pending.append(Pending(integration, Notification(
                     id=notification_id(group.key, integration.name, decision),
                     receiver=group.route.receiver, integration=integration.name,
@@ -128,33 +133,31 @@ class AlertEngine:
     def delivered(self, pending: Pending, ok: bool, now: float) -> None:
         """Record what an integration now knows, so a restart does not repeat it."""
         note = pending.notification
-        slot = (note.group_key, pending.integration.name)
-        self.in_flight.discard(slot)
+        group = self.groups.get(note.group_key)
+        if group is None:
+            return
+        group.in_flight.discard(pending.integration.name)
         if ok:
             record = NotifyRecord(note.group_key, pending.integration.name, now,
                                   [a.id for a in note.firing], [a.id for a in note.resolved])
             self.store.put_notify_record(record)
-            self.records[slot] = record
-        group = self.groups.get(note.group_key)
-        if group is not None:
-            self._prune(group)
+            group.records[record.integration] = record
+        self._prune(group)
 
     def _prune(self, group: AlertGroup) -> None:
         """Drop resolved alerts nobody still believes firing; drop empty groups."""
-        if any(key == group.key for key, _ in self.in_flight):
+        if group.in_flight:
             return
-        records = [r for (key, _), r in self.records.items() if key == group.key]
-        for alert_id in removable(group, records):
+        for alert_id in removable(group):
             del group.alerts[alert_id]
+            self.memberships[alert_id] -= 1
+            if not self.memberships[alert_id]:
+                del self.memberships[alert_id]
+                self.active.pop(alert_id, None)
         if not group.alerts:
             del self.groups[group.key]
-            for slot in [s for s in self.records if s[0] == group.key]:
-                del self.records[slot]
-            self.store.delete_notify_records(group.key)
-        still_grouped = {aid for g in self.groups.values() for aid in g.alerts}
-        for alert_id in [aid for aid, a in self.active.items()
-                         if a.status != FIRING and aid not in still_grouped]:
-            del self.active[alert_id]
+            if group.records:
+                self.store.delete_notify_records(group.key)
 
     def escalations_due(self, now: float) -> list[tuple[str, list[Pending]]]:
         """Critical alerts nobody acknowledged in time, with the notifications to send.

@@ -27,13 +27,16 @@ from gridwatch.detectors.base import FIRING, RESOLVED
 
 @dataclass
 class AlertGroup:
-    """Alerts of one route sharing the values of its ``group_by`` labels."""
+    """Alerts of one route sharing the values of its ``group_by`` labels, with what each
+    integration was last told (`records`) and which deliveries are under way."""
 
     key: str
     route: Route
     labels: dict[str, str]
     alerts: dict[str, Alert] = field(default_factory=dict)
     next_flush: float = 0.0
+    records: dict[str, NotifyRecord] = field(default_factory=dict)
+    in_flight: set[str] = field(default_factory=set)
 
 
 def group_key(route: Route, labels: dict[str, str]) -> tuple[str, dict[str, str]]:
@@ -87,7 +90,7 @@ def notification_id(group_key_: str, integration: str, decision: Decision) -> st
     return "ntf-" + hashlib.sha256(body.encode()).hexdigest()[:20]
 
 
-def removable(group: AlertGroup, records: list[NotifyRecord]) -> list[str]:
+def removable(group: AlertGroup) -> list[str]:
     """Resolved alerts no integration still believes firing: they can leave the group."""
-    believed = {aid for record in records for aid in record.firing}
+    believed = {aid for record in group.records.values() for aid in record.firing}
     return [a.id for a in group.alerts.values() if a.status == RESOLVED and a.id not in believed]
