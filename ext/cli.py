@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
@@ -23,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET_S, metavar="SECONDS",
                         help="time per measurement (3 per kernel; default %(default)s s, "
                              "about 30 s of CPU in all)")
+    parser.add_argument("--plot", type=Path, metavar="PNG",
+                        help="also write a bar chart of the speed-ups to this PNG file")
     parser.add_argument("--only", nargs="+", choices=KERNELS, metavar="KERNEL",
                         help=f"benchmark only these kernels ({', '.join(KERNELS)})")
 
@@ -55,6 +58,9 @@ def bench_kernels(args: argparse.Namespace) -> int:
 
         result = run(names, args.budget, progress)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
+    if args.plot:
+        from gridwatch.ext.benchmark_plot import save_plot
+        print(f"plot written to {save_plot(result, args.plot)}", file=sys.stderr)
     return 0
 
 

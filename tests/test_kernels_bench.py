@@ -34,3 +34,11 @@ def test_gridwatch_bench_kernels_json(capsys):
 def test_bad_budget_is_rejected(capsys):
     assert main(["bench", "kernels", "--budget", "0"]) == 2
     assert "--budget must be > 0" in capsys.readouterr().err
+
+
+def test_plot_option_writes_a_png(tmp_path, capsys):
+    target = tmp_path / "kernels.png"
+    assert main(["bench", "kernels", "--budget", "0.01", "--only", "cusum",
+                 "--plot", str(target)]) == 0
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "cusum" in capsys.readouterr().out
