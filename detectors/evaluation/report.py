@@ -33,6 +33,8 @@ from gridwatch.sensors.labels import Label, group_of  # noqa: E402
 
 DAY_S = 86_400.0
 MAX_TRACES = 4
+MAX_ZOOMS = 4
+ZOOM_S = 12 * 3600.0
 MAX_TIMELINE_ROWS = 14
 VERDICT_COLOURS = {"true": "tab:green", "explained": "tab:gray", "false": "tab:red"}
 KIND_TRACE: dict[str, tuple[str, str]] = {
@@ -68,58 +70,109 @@ def _png(fig: plt.Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def kind_figure(kind: str, labels: list[Label], verdicts: list[AlertVerdict],
-                run: RunResult, origin: float) -> str:
-    """Score trace (top) and label/alert timeline (bottom) of one kind, as base64 PNG."""
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 5.2), sharex=True,
-                                      gridspec_kw={"height_ratios": [3, 2]})
-
-    def days(ts: float) -> float:
-        return (ts - origin) / DAY_S
-
-    measurement, field_name = trace_for(kind)
+def _trace_areas(labels: list[Label], verdicts: list[AlertVerdict]) -> list[str]:
     areas = [lb.area for lb in labels if lb.area] + [v.alert.area for v in verdicts]
-    areas = list(dict.fromkeys(a for a in areas if a))[:MAX_TRACES]
+    return list(dict.fromkeys(a for a in areas if a))[:MAX_TRACES]
+
+
+def _full_range_traces(ax: plt.Axes, kind: str, labels: list[Label],
+                       verdicts: list[AlertVerdict], run: RunResult, origin: float) -> None:
+    """The kind's metric over the whole run for the areas concerned (or the alert scores)."""
+    measurement, field_name = trace_for(kind)
     drawn = False
-    for area in areas:
+    for area in _trace_areas(labels, verdicts):
         trace = run.traces.get((measurement, field_name, area))
         if trace is None or not trace.ts:
             continue
-        top.plot([days(t) for t in trace.ts], trace.values, lw=0.7, label=area)
+        ax.plot([(t - origin) / DAY_S for t in trace.ts], trace.values, lw=0.7, label=area)
         drawn = True
     if drawn:
-        top.set_ylabel(f"{field_name}\n({measurement})")
-        top.legend(loc="upper right", fontsize=7)
+        ax.set_ylabel(f"{field_name}\n({measurement})", fontsize=8)
+        ax.legend(loc="upper right", fontsize=7)
     else:
         for verdict in verdicts:
-            top.vlines(days(verdict.alert.at), 0, verdict.alert.score,
-                       colors=VERDICT_COLOURS[verdict.verdict], lw=1.2)
-        top.set_ylabel("alert score")
+            ax.vlines((verdict.alert.at - origin) / DAY_S, 0, verdict.alert.score,
+                      colors=VERDICT_COLOURS[verdict.verdict], lw=1.2)
+        ax.set_ylabel("alert score", fontsize=8)
     for label in labels:
-        top.axvspan(days(label.start), days(label.end), color="tab:orange", alpha=0.15)
+        ax.axvspan((label.start - origin) / DAY_S, (label.end - origin) / DAY_S,
+                   color="tab:orange", alpha=0.15)
     for verdict in verdicts:
-        top.axvline(days(verdict.alert.at), color=VERDICT_COLOURS[verdict.verdict], lw=0.8,
-                    ls="--")
-    top.set_title(f"{kind}: labelled windows (orange), alerts (green true, red false, "
-                  f"grey explained)", fontsize=9)
+        ax.axvline((verdict.alert.at - origin) / DAY_S, color=VERDICT_COLOURS[verdict.verdict],
+                   lw=0.8, ls="--")
 
+
+def _zoomed_trace(ax: plt.Axes, kind: str, label: Label, verdicts: list[AlertVerdict],
+                  run: RunResult) -> None:
+    """The metric around one short label, in hours from its start."""
+    measurement, field_name = trace_for(kind)
+    lo, hi = label.start - ZOOM_S, label.end + ZOOM_S
+    areas = [label.area] if label.area else sorted(
+        area for area, feeder in run.area_feeder.items() if feeder == label.feeder)
+    for area in areas[:MAX_TRACES]:
+        trace = run.traces.get((measurement, field_name, area))
+        if trace is None:
+            continue
+        points = [(t, v) for t, v in zip(trace.ts, trace.values, strict=True) if lo <= t <= hi]
+        if points:
+            ax.plot([(t - label.start) / 3600 for t, _ in points], [v for _, v in points],
+                    lw=0.9, marker=".", ms=3, label=area)
+    ax.axvspan(0, (label.end - label.start) / 3600, color="tab:orange", alpha=0.2)
+    for verdict in verdicts:
+        if lo <= verdict.alert.at <= hi and verdict.alert.entity in (label.entity, label.area,
+                                                                     verdict.alert.area):
+            ax.axvline((verdict.alert.at - label.start) / 3600,
+                       color=VERDICT_COLOURS[verdict.verdict], lw=1.0, ls="--")
+    ax.set_title(label.entity, fontsize=7)
+    if len(areas) > 1:
+        ax.legend(fontsize=6, loc="lower right")
+    ax.set_xlabel("hours from label start", fontsize=7)
+    ax.tick_params(labelsize=7)
+
+
+def _timeline(ax: plt.Axes, kind: str, labels: list[Label], verdicts: list[AlertVerdict],
+              origin: float) -> None:
+    """Labelled windows (with the tolerance hatched) and alerts, one row per entity."""
     entities = list(dict.fromkeys([lb.entity for lb in labels]
                                   + [v.alert.entity for v in verdicts]))[:MAX_TIMELINE_ROWS]
     row = {entity: i for i, entity in enumerate(entities)}
     for label in labels:
         if label.entity in row:
-            y = row[label.entity]
-            bottom.barh(y, days(label.end) - days(label.start), left=days(label.start),
-                        height=0.6, color="tab:orange", alpha=0.6)
-            bottom.barh(y, tolerance_s(kind) / DAY_S, left=days(label.end), height=0.6,
-                        color="tab:orange", alpha=0.2, hatch="//")
+            y, start = row[label.entity], (label.start - origin) / DAY_S
+            ax.barh(y, (label.end - label.start) / DAY_S, left=start, height=0.6,
+                    color="tab:orange", alpha=0.6)
+            ax.barh(y, tolerance_s(kind) / DAY_S, left=(label.end - origin) / DAY_S,
+                    height=0.6, color="tab:orange", alpha=0.2, hatch="//")
     for verdict in verdicts:
         if verdict.alert.entity in row:
-            bottom.plot(days(verdict.alert.at), row[verdict.alert.entity], marker="v",
-                        color=VERDICT_COLOURS[verdict.verdict], ms=7, ls="none")
-    bottom.set_yticks(range(len(entities)), entities, fontsize=7)
-    bottom.set_xlabel("days since start of run")
-    bottom.invert_yaxis()
+            ax.plot((verdict.alert.at - origin) / DAY_S, row[verdict.alert.entity], marker="v",
+                    color=VERDICT_COLOURS[verdict.verdict], ms=7, ls="none")
+    ax.set_yticks(range(len(entities)), entities, fontsize=7)
+    ax.set_xlabel("days since start of run")
+    ax.invert_yaxis()
+
+
+def kind_figure(kind: str, labels: list[Label], verdicts: list[AlertVerdict],
+                run: RunResult, origin: float) -> str:
+    """Score traces (top) and label/alert timeline (bottom) of one kind, as base64 PNG.
+
+    Kinds whose labels last under a day (faults, most data-quality problems) get one
+    zoomed trace per label, since a 15-minute sag is invisible on a 60-day axis.
+    """
+    short = bool(labels) and max(lb.end - lb.start for lb in labels) < DAY_S
+    columns = min(len(labels), MAX_ZOOMS) if short else 1
+    fig = plt.figure(figsize=(11, 5.4))
+    grid = fig.add_gridspec(2, columns, height_ratios=[3, 2])
+    if short:
+        for i, label in enumerate(labels[:columns]):
+            _zoomed_trace(fig.add_subplot(grid[0, i]), kind, label, verdicts, run)
+        measurement, field_name = trace_for(kind)
+        fig.axes[0].set_ylabel(f"{field_name}\n({measurement})", fontsize=8)
+    else:
+        _full_range_traces(fig.add_subplot(grid[0, :]), kind, labels, verdicts, run, origin)
+    _timeline(fig.add_subplot(grid[1, :]), kind, labels, verdicts, origin)
+    fig.suptitle(f"{kind}: labelled windows (orange), alerts (green true, red false, "
+                 f"grey explained)", fontsize=9)
     fig.tight_layout()
     return _png(fig)
 

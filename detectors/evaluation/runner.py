@@ -51,6 +51,7 @@ class RunResult:
     readings: int
     areas: int
     detector_errors: dict[str, int]       # message -> batches the pipeline raised on
+    area_feeder: dict[str, str] = field(default_factory=dict)
 
 
 def run_pipeline(batches: Iterable[Batch], settings: DetectorSettings,
@@ -61,6 +62,7 @@ def run_pipeline(batches: Iterable[Batch], settings: DetectorSettings,
     states: dict[str, bytes] = {}
     findings: list[Finding] = []
     errors: Counter[str] = Counter()
+    area_feeder: dict[str, str] = {}
     traces: dict[tuple[str, str, str], Trace] = defaultdict(Trace)
     n_batches = n_readings = 0
     bar = tqdm(total=total_readings, unit="rd", unit_scale=True, desc="detect",
@@ -76,6 +78,7 @@ def run_pipeline(batches: Iterable[Batch], settings: DetectorSettings,
                 bar.update(len(record.readings))
                 continue
             states[record.area] = state.dumps()
+            area_feeder[record.area] = record.feeder
             latest = max(reading.ts for reading in record.readings)
             findings.extend(feeders.observe(record.area, record.feeder, latest, result.findings))
             for point in result.points:
@@ -88,4 +91,5 @@ def run_pipeline(batches: Iterable[Batch], settings: DetectorSettings,
             n_batches += 1
             n_readings += result.readings
             bar.update(result.readings)
-    return RunResult(findings, dict(traces), n_batches, n_readings, len(states), dict(errors))
+    return RunResult(findings, dict(traces), n_batches, n_readings, len(states), dict(errors),
+                     area_feeder)
