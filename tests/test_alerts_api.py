@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import urllib.error
 import urllib.request
@@ -136,7 +137,8 @@ def test_work_order_lifecycle_is_audited_with_who_and_when(api: ApiServer) -> No
         ("theft_bypass", "F01-A01-M001", 1.767e9)]
 
 
-def test_tokens_and_silences(api: ApiServer) -> None:
+def test_tokens_and_silences(api: ApiServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     assert api.call("GET", "/api/v1/alerts", None)[0] == 401
     api.tokens["forged"] = "gw_not-a-real-token"
     assert api.call("GET", "/api/v1/alerts", "forged")[0] == 401
@@ -157,6 +159,8 @@ def test_tokens_and_silences(api: ApiServer) -> None:
     assert api.call("DELETE", f"/api/v1/silences/{silence['id']}", "operator")[0] == 200
     assert api.call("DELETE", f"/api/v1/silences/{silence['id']}", "operator")[0] == 404
     assert api.call("GET", "/api/v1/silences", "north")[1]["silences"] == []
+    assert "/api/v1/silences" in caplog.text
+    assert not any(token in caplog.text for token in api.tokens.values())
 
 
 @pytest.fixture
