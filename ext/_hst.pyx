@@ -196,16 +196,18 @@ cdef class HSTCore:
                 self.counter = 0
         return 1.0 - total / self._score_scale if score else 0.0
 
-    def learn_one(self, dict x):
+    def learn_one(self, x):
+        if type(x) is not dict:
+            x = dict(x)
         if not self.built:
             self._build(x)
         self._read_dict(x)
         self._walk(False, True)
 
-    def score_one(self, dict x):
+    def score_one(self, x):
         if self.first_window:
             return 0.0
-        self._read_dict(x)
+        self._read_dict(x if type(x) is dict else dict(x))
         return self._walk(True, False)
 
     def _rows(self, const double[:, ::1] X, const long[::1] columns, bint score, bint learn):
