@@ -15,17 +15,8 @@ from libc.math cimport INFINITY, isnan
 from gridwatch.ext import checks
 from gridwatch.ext.state import pack, unpack
 
-MODES = ("both", "up", "down")
-
-
 cdef inline void _bad_index(Py_ssize_t i, Py_ssize_t n) except *:
     checks.meter_index(i, n)
-
-
-def check_mode(mode):
-    if mode not in MODES:
-        raise ValueError(f"Invalid 'mode'. Valid values are: {list(MODES)}")
-    return MODES.index(mode)
 
 
 cdef class PageHinkley:
@@ -46,7 +37,7 @@ cdef class PageHinkley:
         self.delta = checks.non_negative("delta", delta)
         self.threshold = checks.non_negative("threshold", threshold)
         self.alpha = checks.fraction("alpha", alpha)
-        self._mode = check_mode(mode)
+        self._mode = checks.drift_mode(mode)
         self.mode = mode
         n = checks.positive_int("n_meters", n_meters, minimum=0)
         self._bind(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, INFINITY),

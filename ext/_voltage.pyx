@@ -45,7 +45,7 @@ cdef class VoltageQualification:
 
     def __init__(self, Py_ssize_t n_meters, double lower_v=198.0, double upper_v=235.4,
                  double dead_v=50.0):
-        self.lower_v, self.upper_v = _limits(lower_v, upper_v)
+        self.lower_v, self.upper_v = checks.voltage_limits(lower_v, upper_v)
         self.dead_v = checks.non_negative("dead_v", dead_v)
         n = checks.positive_int("n_meters", n_meters, minimum=0)
         self._bind(np.full(n, self.lower_v), np.full(n, self.upper_v), np.zeros(n, np.uint32),
@@ -62,7 +62,7 @@ cdef class VoltageQualification:
     def set_limits(self, Py_ssize_t i, double lower_v, double upper_v):
         """Give point `i` its own limits (e.g. a three-phase 380 V meter)."""
         checks.meter_index(i, self.n_meters)
-        self.lowers[i], self.uppers[i] = _limits(lower_v, upper_v)
+        self.lowers[i], self.uppers[i] = checks.voltage_limits(lower_v, upper_v)
 
     cdef inline int _step(self, Py_ssize_t i, double v) noexcept:
         if isnan(v) or v < self.dead_v:
@@ -146,9 +146,3 @@ cdef class VoltageQualification:
                    a["low_runs"], a["minimums"])
         return bank
 
-
-def _limits(lower_v, upper_v):
-    lower_v, upper_v = float(lower_v), float(upper_v)
-    if not 0.0 < lower_v < upper_v:
-        raise ValueError(f"voltage limits need 0 < lower_v < upper_v, got {lower_v}, {upper_v}")
-    return lower_v, upper_v

@@ -54,3 +54,20 @@ def slot_index(slot: int, n_slots: int) -> int:
     if not 0 <= slot < n_slots:
         raise IndexError(f"slot {slot} out of range, the baseline has {n_slots} slots")
     return slot
+
+
+DRIFT_MODES = ("both", "up", "down")
+
+
+def drift_mode(mode: str) -> int:
+    """Page-Hinkley direction as an index into DRIFT_MODES (River's message on a bad one)."""
+    if mode not in DRIFT_MODES:
+        raise ValueError(f"Invalid 'mode'. Valid values are: {list(DRIFT_MODES)}")
+    return DRIFT_MODES.index(mode)
+
+
+def voltage_limits(lower_v: float, upper_v: float) -> tuple[float, float]:
+    lower_v, upper_v = float(lower_v), float(upper_v)
+    if not 0.0 < lower_v < upper_v:
+        raise ValueError(f"voltage limits need 0 < lower_v < upper_v, got {lower_v}, {upper_v}")
+    return lower_v, upper_v

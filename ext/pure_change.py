@@ -9,14 +9,6 @@ import numpy as np
 from gridwatch.ext import checks
 from gridwatch.ext.pure_bank import PureBank
 
-MODES = ("both", "up", "down")
-
-
-def check_mode(mode: str) -> int:
-    if mode not in MODES:
-        raise ValueError(f"Invalid 'mode'. Valid values are: {list(MODES)}")
-    return MODES.index(mode)
-
 
 class PageHinkley(PureBank):
     """Page-Hinkley test per meter, bit-identical to `river.drift.PageHinkley`.
@@ -37,7 +29,7 @@ class PageHinkley(PureBank):
         self.delta = checks.non_negative("delta", delta)
         self.threshold = checks.non_negative("threshold", threshold)
         self.alpha = checks.fraction("alpha", alpha)
-        self._mode = check_mode(mode)
+        self._mode = checks.drift_mode(mode)
         self.mode = mode
         self._allocate(n_meters)
 

@@ -12,13 +12,6 @@ from gridwatch.ext.pure_bank import PureBank
 QUALIFIED, BELOW, ABOVE, UNMONITORED = 0, 1, 2, 3
 
 
-def _limits(lower_v: float, upper_v: float) -> tuple[float, float]:
-    lower_v, upper_v = float(lower_v), float(upper_v)
-    if not 0.0 < lower_v < upper_v:
-        raise ValueError(f"voltage limits need 0 < lower_v < upper_v, got {lower_v}, {upper_v}")
-    return lower_v, upper_v
-
-
 class VoltageQualification(PureBank):
     """Counts of monitored / below / above intervals, low runs and minimum voltage per point.
 
@@ -36,7 +29,7 @@ class VoltageQualification(PureBank):
 
     def __init__(self, n_meters: int, lower_v: float = 198.0, upper_v: float = 235.4,
                  dead_v: float = 50.0) -> None:
-        self.lower_v, self.upper_v = _limits(lower_v, upper_v)
+        self.lower_v, self.upper_v = checks.voltage_limits(lower_v, upper_v)
         self.dead_v = checks.non_negative("dead_v", dead_v)
         self._allocate(n_meters)
 
@@ -47,7 +40,7 @@ class VoltageQualification(PureBank):
     def set_limits(self, i: int, lower_v: float, upper_v: float) -> None:
         """Give point `i` its own limits (e.g. a three-phase 380 V meter)."""
         checks.meter_index(i, self.n_meters)
-        self.lowers[i], self.uppers[i] = _limits(lower_v, upper_v)
+        self.lowers[i], self.uppers[i] = checks.voltage_limits(lower_v, upper_v)
 
     def _step(self, i: int, v: float) -> int:
         if math.isnan(v) or v < self.dead_v:
