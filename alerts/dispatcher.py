@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 STAT_KEYS = ("alerts_received", "alerts_stored", "alerts_delivered", "notifications_sent",
              "delivery_failures", "delivery_retries", "deadletters", "escalations")
 SHUTDOWN_GRACE_S = 5.0
+ESCALATION_CHECK_S = 0.5  # acknowledgements are read from the store at this pace
 FETCH_MAX_WAIT_MS = 50  # alerts are few and urgent: do not let the broker hold a fetch
 
 
@@ -163,12 +164,15 @@ class Dispatcher:
 
     async def _schedule(self, stop: asyncio.Event) -> None:
         tick = self.settings.alerts.tick_s
+        next_escalation_check = 0.0
         while not stop.is_set():
             now = time.time()
             for pending in self.engine.due(now):
                 self._spawn(self._deliver_group(pending))
-            for alert_id, pendings in self.engine.escalations_due(now):
-                self._spawn(self._escalate(alert_id, pendings))
+            if now >= next_escalation_check:
+                next_escalation_check = now + ESCALATION_CHECK_S
+                for alert_id, pendings in self.engine.escalations_due(now):
+                    self._spawn(self._escalate(alert_id, pendings))
             await asyncio.sleep(tick)
 
     def _spawn(self, coroutine: Any) -> None:

@@ -85,7 +85,13 @@ class AlertEngine:
         group.alerts[alert.id] = alert
 
     def mute_reason(self, alert: Alert, now: float) -> str:
-        """Why `alert` must not be notified now ('' when it may be)."""
+        """Why `alert` must not be notified now ('' when it may be).
+
+        A work order closed with a finding is not repeated: the team has
+        been and judged it; its resolution is still announced.
+        """
+        if alert.work_state == "closed":
+            return f"work order closed ({alert.finding})"
         source = self.inhibitor.inhibited_by(alert)
         if source:
             return f"inhibited by {source}"
@@ -109,6 +115,7 @@ class AlertEngine:
         pending: list[Pending] = []
         for group in due_groups:
             group.next_flush = now + group.route.group_interval_s
+            self._refresh(group)
             muted = {a.id for a in group.alerts.values() if self.mute_reason(a, now)}
             for integration in self.policy.receivers[group.route.receiver].integrations:
                 if integration.name in group.in_flight:
@@ -120,15 +127,18 @@ class AlertEngine:
                 pending.append(Pending(integration, Notification(
                     id=notification_id(group.key, integration.name, decision),
                     receiver=group.route.receiver, integration=integration.name,
-                    group_key=group.key, group_labels=group.labels,
-                    firing=self._current(decision.firing),
-                    resolved=self._current(decision.resolved), sent_at=now)))
+                    group_key=group.key, group_labels=group.labels, firing=decision.firing,
+                    resolved=decision.resolved, sent_at=now)))
             self._prune(group)
         return pending
 
-    def _current(self, alerts: list[Alert]) -> list[Alert]:
-        """The stored versions: a notification shows the work order as people left it."""
-        return [self.store.get_alert(a.id) or a for a in alerts]
+    def _refresh(self, group: AlertGroup) -> None:
+        """Take the stored versions: people may have changed the work orders meanwhile
+        (through the API, maybe in another process), and notifications show them."""
+        for alert_id in list(group.alerts):
+            current = self.store.get_alert(alert_id)
+            if current is not None:
+                group.alerts[alert_id] = self.active[alert_id] = current
 
     def delivered(self, pending: Pending, ok: bool, now: float) -> None:
         """Record what an integration now knows, so a restart does not repeat it."""

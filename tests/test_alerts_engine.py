@@ -208,6 +208,19 @@ def test_escalation_once_for_unacknowledged_critical_alerts_only() -> None:
     assert h.engine.escalations_due(120.0) == []
 
 
+def test_closed_work_order_is_not_repeated_but_its_resolution_is_announced() -> None:
+    h = Harness()
+    h.feed(0.0, alert(entity="F01-A01"))
+    (first,) = h.step(1.0)
+    aid = h.sent[0].notification.firing[0].id
+    WorkOrders(h.store).close(Actor("li", "inspector", ""), aid, "false_alarm")
+    assert h.step(101.0) == []
+    h.feed(102.0, alert(entity="F01-A01", status="resolved", at=T0 + 60))
+    (resolved,) = h.step(111.0)
+    assert resolved == ("default/webhooks[0]", [], ["F01-A01"])
+    assert h.sent[-1].notification.resolved[0].finding == "false_alarm"
+
+
 def test_restart_restores_what_each_integration_was_told() -> None:
     h = Harness()
     h.feed(0.0, alert(entity="F01-A01"))
