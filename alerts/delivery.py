@@ -45,6 +45,10 @@ class Deliverer:
                          notification.integration, attempts, error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.backoff_max_s)
+            except Exception as exc:  # a notifier bug must still leave a dead-letter record
+                log.exception("notifier %s failed unexpectedly", notification.integration)
+                error = f"unexpected {type(exc).__name__}: {exc}"
+                break
             else:
                 self.stats["notifications_sent"] = self.stats.get("notifications_sent", 0) + 1
                 self.stats["alerts_delivered"] = (self.stats.get("alerts_delivered", 0)

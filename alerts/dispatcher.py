@@ -26,7 +26,7 @@ from typing import Any
 
 import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-from aiokafka.errors import CommitFailedError
+from aiokafka.errors import KafkaError
 
 from gridwatch.alerts.delivery import Deliverer
 from gridwatch.alerts.engine import AlertEngine, Pending
@@ -145,10 +145,7 @@ class Dispatcher:
                 except AlertParseError as exc:
                     log.warning("alert record %s/%d@%d refused: %s", record.topic,
                                 record.partition, record.offset, exc)
-                    await producer.send_and_wait(self.settings.kafka.deadletter_topic,
-                                                 deadletter_record(record, str(exc)),
-                                                 key=record.key)
-                    self.stats["deadletters"] += 1
+                    await self._deadletter(producer, record, str(exc), stop)
                     continue
                 alert.team = self.engine.team_for(alert)
                 alerts.append(alert)
@@ -158,9 +155,31 @@ class Dispatcher:
             self.engine.ingest(stored, time.time())
             try:
                 await consumer.commit()
-            except CommitFailedError as exc:
-                log.warning("offset commit lost to a rebalance (records will be re-read, "
-                            "harmlessly): %s", exc)
+            except KafkaError as exc:
+                log.warning("offset commit failed (%s); the next commit covers these records, "
+                            "or they are re-read, harmlessly", exc)
+
+    async def _deadletter(self, producer: AIOKafkaProducer, record: ConsumerRecord,
+                          reason: str, stop: asyncio.Event) -> None:
+        """Park a refused record on the dead-letter topic, waiting out a broker outage.
+
+        The offset is not committed past a record that is not parked yet: if the
+        dispatcher stops first, the record is read (and refused) again.
+        """
+        delay = self.settings.alerts.retry_backoff_s
+        while True:
+            try:
+                await producer.send_and_wait(self.settings.kafka.deadletter_topic,
+                                             deadletter_record(record, reason), key=record.key)
+            except KafkaError as exc:
+                if stop.is_set():
+                    raise
+                log.warning("dead-letter topic unreachable (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.alerts.retry_backoff_max_s)
+            else:
+                self.stats["deadletters"] += 1
+                return
 
     async def _schedule(self, stop: asyncio.Event) -> None:
         tick = self.settings.alerts.tick_s
