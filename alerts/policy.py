@@ -6,41 +6,8 @@ far more often than the service's technical settings, and is owned by other
 people. Without a file, the policy is built from the main settings: every
 alert to the ``default`` receiver (``alerts.webhooks`` + MQTT).
 
-Example::
-
-    receivers:
-      - name: north-field
-        webhooks: [{url: "https://hooks.example/north", secret_env: NORTH_HOOK_KEY}]
-        emails: [{to: ["north-team@example.com"]}]
-        chats: [{url: "https://chat.example/robot?key=...", style: wecom}]
-        mqtt: [{topic: "gridwatch/v1/teams/north"}]
-      - name: north-manager
-        emails: [{to: ["north-manager@example.com"]}]
-    teams:
-      - name: north
-        receiver: north-field
-        escalation: {after_s: 900, receiver: north-manager, severities: [critical]}
-    route:
-      receiver: default          # a receiver named 'default' always exists
-      group_by: [area, kind]
-      group_wait_s: 30
-      routes:
-        - matchers: ['feeder=~"F0[1-4]"']
-          team: north
-          continue: false
-    inhibit_rules:               # replaces the topology defaults when given
-      - source: ['kind="outage_feeder"']
-        target: ['kind=~"low_voltage_.*|theft_.*|leakage|dq_.*|outage_area"']
-        equal: [feeder]
-    maintenance_windows:
-      - name: saturday-switching
-        matchers: ['feeder="F02"']
-        weekdays: [sat]
-        start: "01:00"
-        duration_s: 7200
-        timezone: Asia/Shanghai
-        author: dispatch
-        comment: weekly switching on F02
+The format is shown, with every feature, in ``alerts/policy.example.yaml``
+(`gridwatch alerts check-policy FILE` validates a file and prints its routes).
 
 Every mistake is reported with its path in the file (``route.routes[1].team:
 unknown team 'nrth'``).

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from gridwatch.alerts import policy as policy_module
 from gridwatch.alerts.access import Actor
 from gridwatch.alerts.engine import AlertEngine, Pending
 from gridwatch.alerts.flapping import FlapDetector
 from gridwatch.alerts.model import Alert, alert_from_finding
-from gridwatch.alerts.policy import PolicyError, parse_policy
+from gridwatch.alerts.policy import PolicyError, load_policy, parse_policy
+from gridwatch.alerts.routing import match_routes, owning_team
 from gridwatch.alerts.silences import new_silence, window_active
 from gridwatch.alerts.sqlite_store import SqliteAlertStore
 from gridwatch.alerts.workorders import WorkOrders
@@ -258,3 +261,21 @@ def test_invalid_policy_is_rejected_with_its_path_and_reason(policy: dict[str, A
     with pytest.raises(PolicyError) as info:
         parse_policy(policy, settings())
     assert message in str(info.value)
+
+
+def test_the_example_policy_is_valid_and_routes_as_it_says(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NORTH_HOOK_SECRET", "n")
+    monkeypatch.setenv("SOUTH_ROBOT_SECRET", "s")
+    s = settings()
+    s.alerts.policy_file = str(Path(policy_module.__file__).with_name("policy.example.yaml"))
+    policy = load_policy(s)
+    outage = alert("outage_area", "F02-A01", severity="critical").labels()
+    theft = alert("theft_bypass", "F03-A01-M1", entity_type="meter").labels()
+    assert [r.receiver for r in match_routes(policy.route, outage)] == ["duty-manager",
+                                                                        "north-field"]
+    assert owning_team(policy.route, outage) == "north"
+    (theft_route,) = match_routes(policy.route, theft)
+    assert (theft_route.team, theft_route.group_by) == ("north", ["area"])
+    assert owning_team(policy.route, alert(entity="F07-A01").labels()) == "south"
+    assert policy.receivers["north-field"].integrations[0].secret == "n"
