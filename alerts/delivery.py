@@ -22,13 +22,19 @@ log = logging.getLogger(__name__)
 
 
 class Deliverer:
-    """Retries one integration's notification; never raises, returns success."""
+    """Retries one integration's notification; never raises, returns success.
+
+    ``alerts_delivered`` counts each alert state (firing, resolved) once, on its
+    first successful delivery to any receiver; ``notifications_sent`` counts
+    every successful delivery.
+    """
 
     def __init__(self, store: AlertStore, retries: int, backoff_s: float, backoff_max_s: float,
                  stats: dict[str, Any]) -> None:
         self.store, self.retries = store, retries
         self.backoff_s, self.backoff_max_s = backoff_s, backoff_max_s
         self.stats = stats
+        self._delivered: set[tuple[str, str]] = set()
 
     async def deliver(self, notifier: Notifier, notification: Notification) -> bool:
         attempts, delay, error = 0, self.backoff_s, ""
@@ -51,9 +57,10 @@ class Deliverer:
                 break
             else:
                 self.stats["notifications_sent"] = self.stats.get("notifications_sent", 0) + 1
+                news = {(a.id, a.status) for a in notification.firing + notification.resolved}
                 self.stats["alerts_delivered"] = (self.stats.get("alerts_delivered", 0)
-                                                  + len(notification.firing)
-                                                  + len(notification.resolved))
+                                                  + len(news - self._delivered))
+                self._delivered |= news
                 return True
         log.warning("giving up on %s after %d attempts: %s", notification.integration,
                     attempts, error)

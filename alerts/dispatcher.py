@@ -229,8 +229,8 @@ async def run_dispatcher(settings: Settings, stop: asyncio.Event,
     """Consume the alerts topic and notify until `stop` is set.
 
     `stats` (if given) is updated in place: ``alerts_received``,
-    ``alerts_stored``, ``alerts_delivered`` (alerts carried by successful
-    notifications, counted per integration), ``notifications_sent``,
+    ``alerts_stored``, ``alerts_delivered`` (alert states, firing or resolved,
+    that reached at least one receiver), ``notifications_sent`` (per receiver),
     ``delivery_failures`` (notifications given up after all retries, each
     with a dead-letter record in the store), ``delivery_retries``,
     ``deadletters`` (records sent to the Kafka dead-letter topic) and
