@@ -83,7 +83,10 @@ def _simulate_offline(args: argparse.Namespace, seed: int) -> int:
         run = scenario_run(load_scenario(args.scenario), seed, args.days)
     except (ScenarioError, ValueError) as exc:
         return _fail("simulate", str(exc))
-    result = write_parquet(run, args.out, progress=not args.json)
+    try:
+        result = write_parquet(run, args.out, progress=not args.json)
+    except OSError as exc:
+        return _fail("simulate", f"cannot write {args.out}: {exc.strerror or exc}", 1)
     result |= {"out": str(args.out), "seed": seed, "scenario": run.scenario.name}
     _print_result(result, args.json)
     return 0
@@ -122,7 +125,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         return _fail("evaluate", str(exc))
     report = args.report or str(Path(DEFAULT_REPORT_DIR) / (
         f"{outcome.meta.get('scenario', 'run')}-seed{outcome.meta.get('seed')}.html"))
-    html_path, json_path = write_outputs(outcome, report)
+    try:
+        html_path, json_path = write_outputs(outcome, report)
+    except OSError as exc:
+        return _fail("evaluate", f"cannot write the report {report}: {exc.strerror or exc}", 1)
     if args.json:
         print(json.dumps(outcome.summary(), sort_keys=True))
         print(f"report written to {html_path}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from pathlib import Path
@@ -10,7 +11,9 @@ from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 import pytest
+import yaml
 
+from gridwatch.cli import main
 from gridwatch.config import Settings
 from gridwatch.sensors.labels import read_labels
 from gridwatch.sensors.offline import StreamFile, labels_path_for, scenario_run, write_parquet
@@ -96,3 +99,17 @@ def test_replay_publishes_every_batch_of_the_file(tmp_path: Path, mosquitto_url:
     assert result["complete"] is True
     assert 1.0 < elapsed < 6.0                       # paced, not dumped at once
     assert all(parse_batch(p).readings for p in received)
+
+
+def test_cli_writes_a_file_and_refuses_wrong_combinations(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(RAW))
+    out = tmp_path / "s.parquet"
+    assert main(["simulate", "--scenario", str(scenario), "--seed", "3", "--out", str(out),
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["readings"] == StreamFile.open(out).num_rows > 0 and result["labels"] == 3
+    assert main(["simulate", "--live", "--out", str(out)]) == 2
+    assert main(["simulate", "--scenario", str(scenario), "--out", str(tmp_path / "x.csv")]) == 2
+    assert "must name a .parquet file" in capsys.readouterr().err
