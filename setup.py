@@ -62,7 +62,7 @@ setup(
     packages=["gridwatch"] + [f"gridwatch.{name}" for name in subpackages()],
     package_dir={"gridwatch": "."} | {f"gridwatch.{n}": n.replace(".", "/") for n in subpackages()},
     package_data={"gridwatch": ["gridwatch.example.yaml", "scenarios/*.yaml"],
-                  "gridwatch.dashboards": ["*.json"], "gridwatch.ext": ["*.pyx", "*.pxd"]},
+                  "gridwatch.dashboards": ["*.json"], "gridwatch.ext": ["*.pyx", "*.pxd", "*.pxi"]},
     ext_modules=cython_extensions(),
     cmdclass={"build_py": BuildPyWithoutSetupScript},
     install_requires=[

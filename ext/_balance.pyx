@@ -15,21 +15,23 @@ import numpy as np
 
 from libc.math cimport isnan
 
-from gridwatch.ext import checks
-from gridwatch.ext.state import pack, unpack
+from gridwatch.ext import checks, layout, pure_balance
+
+include "_bank.pxi"
 
 
-cdef class LossAttribution:
+cdef class LossAttribution(_Bank):
     """Shares an area's loss increase among meters whose consumption dropped."""
 
+    _ARRAYS, _PARAMS = pure_balance.LossAttribution._ARRAYS, pure_balance.LossAttribution._PARAMS
+
     cdef readonly double fading_factor
-    cdef readonly Py_ssize_t n_meters
     cdef readonly object suspicion
     cdef double[::1] _sus
 
     def __init__(self, Py_ssize_t n_meters, double fading_factor=0.1):
         self.fading_factor = checks.fraction("fading_factor", fading_factor)
-        self._bind(np.zeros(checks.positive_int("n_meters", n_meters, minimum=0)))
+        layout.allocate(self, n_meters)
 
     def _bind(self, suspicion):
         self.suspicion = suspicion
@@ -66,25 +68,3 @@ cdef class LossAttribution:
         if explained == 0.0:
             return out, (loss_increase if loss_increase > 0.0 else 0.0)
         return out, loss_increase - explained
-
-    def grow(self, Py_ssize_t n_meters):
-        extra = checks.positive_int("n_meters", n_meters, minimum=self.n_meters) - self.n_meters
-        self._bind(np.concatenate([self.suspicion, np.zeros(extra)]))
-
-    @property
-    def state_bytes(self):
-        return self.suspicion.itemsize
-
-    def to_bytes(self):
-        return pack("LossAttribution", {"fading_factor": self.fading_factor},
-                    {"suspicion": self.suspicion})
-
-    def __reduce__(self):
-        return type(self).from_bytes, (self.to_bytes(),)
-
-    @classmethod
-    def from_bytes(cls, blob):
-        _, params, arrays = unpack(blob)
-        bank = cls(0, **params)
-        bank._bind(arrays["suspicion"])
-        return bank

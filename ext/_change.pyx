@@ -12,21 +12,19 @@ import numpy as np
 
 from libc.math cimport INFINITY, isnan
 
-from gridwatch.ext import checks
-from gridwatch.ext.state import pack, unpack
+from gridwatch.ext import checks, layout, pure_change
 
-cdef inline void _bad_index(Py_ssize_t i, Py_ssize_t n) except *:
-    checks.meter_index(i, n)
+include "_bank.pxi"
 
-
-cdef class PageHinkley:
+cdef class PageHinkley(_Bank):
     """Page-Hinkley test per meter, bit-identical to `river.drift.PageHinkley`."""
+
+    _ARRAYS, _PARAMS = pure_change.PageHinkley._ARRAYS, pure_change.PageHinkley._PARAMS
 
     cdef readonly int min_instances
     cdef readonly double delta, threshold, alpha
     cdef readonly str mode
     cdef int _mode
-    cdef readonly Py_ssize_t n_meters
     cdef readonly object counts, means, sums_inc, sums_dec, mins_inc, maxs_dec, drifts
     cdef double[::1] _n, _m, _si, _sd, _mi, _md
     cdef unsigned char[::1] _drift
@@ -39,9 +37,7 @@ cdef class PageHinkley:
         self.alpha = checks.fraction("alpha", alpha)
         self._mode = checks.drift_mode(mode)
         self.mode = mode
-        n = checks.positive_int("n_meters", n_meters, minimum=0)
-        self._bind(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, INFINITY),
-                   np.full(n, -1.0), np.zeros(n, np.uint8))
+        layout.allocate(self, n_meters)
 
     def _bind(self, counts, means, sums_inc, sums_dec, mins_inc, maxs_dec, drifts):
         self.counts, self.means, self.sums_inc, self.sums_dec = counts, means, sums_inc, sums_dec
@@ -105,53 +101,24 @@ cdef class PageHinkley:
         """The larger of the increase and decrease test statistics, per meter."""
         return np.maximum(self.sums_inc - self.mins_inc, self.maxs_dec - self.sums_dec)
 
-    def grow(self, Py_ssize_t n_meters):
-        extra = checks.positive_int("n_meters", n_meters, minimum=self.n_meters) - self.n_meters
-        self._bind(*(np.concatenate([a, np.full(extra, fill, a.dtype)]) for a, fill in (
-            (self.counts, 0.0), (self.means, 0.0), (self.sums_inc, 0.0), (self.sums_dec, 0.0),
-            (self.mins_inc, INFINITY), (self.maxs_dec, -1.0), (self.drifts, 0))))
 
-    @property
-    def state_bytes(self):
-        return 6 * self.means.itemsize + self.drifts.itemsize
-
-    def to_bytes(self):
-        return pack("PageHinkley", {"min_instances": self.min_instances, "delta": self.delta,
-                                    "threshold": self.threshold, "alpha": self.alpha,
-                                    "mode": self.mode},
-                    {"counts": self.counts, "means": self.means, "sums_inc": self.sums_inc,
-                     "sums_dec": self.sums_dec, "mins_inc": self.mins_inc,
-                     "maxs_dec": self.maxs_dec, "drifts": self.drifts})
-
-    def __reduce__(self):
-        return type(self).from_bytes, (self.to_bytes(),)
-
-    @classmethod
-    def from_bytes(cls, blob):
-        _, params, a = unpack(blob)
-        bank = cls(0, **params)
-        bank._bind(a["counts"], a["means"], a["sums_inc"], a["sums_dec"], a["mins_inc"],
-                   a["maxs_dec"], a["drifts"])
-        return bank
-
-
-cdef class Cusum:
+cdef class Cusum(_Bank):
     """Two-sided tabular CUSUM per meter on a standardised residual z.
 
     s_hi = max(0, s_hi + z - k), s_lo = max(0, s_lo - z - k); an alarm (+1 up,
     -1 down) fires when a side exceeds h and that side restarts from 0.
     """
 
+    _ARRAYS, _PARAMS = pure_change.Cusum._ARRAYS, pure_change.Cusum._PARAMS
+
     cdef readonly double k, h
-    cdef readonly Py_ssize_t n_meters
     cdef readonly object highs, lows
     cdef double[::1] _hi, _lo
 
     def __init__(self, Py_ssize_t n_meters, double k=0.5, double h=5.0):
         self.k = checks.non_negative("k", k)
         self.h = checks.non_negative("h", h)
-        n = checks.positive_int("n_meters", n_meters, minimum=0)
-        self._bind(np.zeros(n), np.zeros(n))
+        layout.allocate(self, n_meters)
 
     def _bind(self, highs, lows):
         self.highs, self.lows = highs, lows
@@ -192,25 +159,3 @@ cdef class Cusum:
             if not isnan(zs[i]):
                 alarms[i] = self._step(i, zs[i])
         return out
-
-    def grow(self, Py_ssize_t n_meters):
-        extra = checks.positive_int("n_meters", n_meters, minimum=self.n_meters) - self.n_meters
-        self._bind(np.concatenate([self.highs, np.zeros(extra)]),
-                   np.concatenate([self.lows, np.zeros(extra)]))
-
-    @property
-    def state_bytes(self):
-        return 2 * self.highs.itemsize
-
-    def to_bytes(self):
-        return pack("Cusum", {"k": self.k, "h": self.h}, {"highs": self.highs, "lows": self.lows})
-
-    def __reduce__(self):
-        return type(self).from_bytes, (self.to_bytes(),)
-
-    @classmethod
-    def from_bytes(cls, blob):
-        _, params, arrays = unpack(blob)
-        bank = cls(0, **params)
-        bank._bind(arrays["highs"], arrays["lows"])
-        return bank

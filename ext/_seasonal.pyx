@@ -14,23 +14,20 @@ import numpy as np
 
 from libc.math cimport NAN, fabs, isnan
 
-from gridwatch.ext import checks
-from gridwatch.ext.state import pack, unpack
+from gridwatch.ext import checks, layout, pure_seasonal
+
+include "_bank.pxi"
 
 # Mean absolute deviation of a normal variable is sigma * sqrt(2 / pi).
 cdef double _MAD_TO_SIGMA = 1.2533141373155003
 MAD_TO_SIGMA = _MAD_TO_SIGMA
 
 
-cdef inline void _bad_index(Py_ssize_t i, Py_ssize_t n) except *:
-    checks.meter_index(i, n)
-
-
 cdef inline void _bad_slot(Py_ssize_t s, Py_ssize_t n) except *:
     checks.slot_index(s, n)
 
 
-cdef class SeasonalBaseline:
+cdef class SeasonalBaseline(_Bank):
     """Per meter and slot: EW level and EW absolute deviation, with winsorised updates.
 
     `update(i, slot, x)` returns the robust z-score of x against the baseline
@@ -38,7 +35,9 @@ cdef class SeasonalBaseline:
     so one call both scores and learns.
     """
 
-    cdef readonly Py_ssize_t n_slots, n_meters
+    _ARRAYS = pure_seasonal.SeasonalBaseline._ARRAYS
+    _PARAMS = pure_seasonal.SeasonalBaseline._PARAMS
+    cdef readonly Py_ssize_t n_slots
     cdef readonly double fading_factor, clip, min_scale
     cdef readonly int warmup
     cdef readonly object levels, spreads, counts
@@ -54,9 +53,7 @@ cdef class SeasonalBaseline:
         if self.warmup > 255:
             raise ValueError(f"warmup must be <= 255 (slot counts are 8-bit), got {warmup}")
         self.min_scale = checks.non_negative("min_scale", min_scale)
-        n = checks.positive_int("n_meters", n_meters, minimum=0)
-        self._bind(np.zeros((n, self.n_slots)), np.zeros((n, self.n_slots)),
-                   np.zeros((n, self.n_slots), np.uint8))
+        layout.allocate(self, n_meters)
 
     def _bind(self, levels, spreads, counts):
         self.levels, self.spreads, self.counts = levels, spreads, counts
@@ -118,29 +115,3 @@ cdef class SeasonalBaseline:
         """Baseline level of every meter at `slot` (NaN where the slot is still warming up)."""
         checks.slot_index(slot, self.n_slots)
         return np.where(self.counts[:, slot] >= self.warmup, self.levels[:, slot], np.nan)
-
-    def grow(self, Py_ssize_t n_meters):
-        extra = checks.positive_int("n_meters", n_meters, minimum=self.n_meters) - self.n_meters
-        self._bind(*(np.concatenate([a, np.zeros((extra, self.n_slots), a.dtype)])
-                     for a in (self.levels, self.spreads, self.counts)))
-
-    @property
-    def state_bytes(self):
-        return self.n_slots * (self.levels.itemsize + self.spreads.itemsize
-                               + self.counts.itemsize)
-
-    def to_bytes(self):
-        return pack("SeasonalBaseline",
-                    {"n_slots": self.n_slots, "fading_factor": self.fading_factor,
-                     "clip": self.clip, "warmup": self.warmup, "min_scale": self.min_scale},
-                    {"levels": self.levels, "spreads": self.spreads, "counts": self.counts})
-
-    def __reduce__(self):
-        return type(self).from_bytes, (self.to_bytes(),)
-
-    @classmethod
-    def from_bytes(cls, blob):
-        _, params, arrays = unpack(blob)
-        bank = cls(0, **params)
-        bank._bind(arrays["levels"], arrays["spreads"], arrays["counts"])
-        return bank

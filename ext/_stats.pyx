@@ -12,21 +12,17 @@ import numpy as np
 
 from libc.math cimport isnan
 
-from gridwatch.ext import checks
-from gridwatch.ext.state import pack, unpack
+from gridwatch.ext import checks, layout, pure_stats
+
+include "_bank.pxi"
 
 
-cdef inline void _bad_index(Py_ssize_t i, Py_ssize_t n) except *:
-    checks.meter_index(i, n)
-
-
-cdef class _ReadingBank:
+cdef class _ReadingBank(_Bank):
     """Index checks and the NaN-skipping loops shared by the banks of this module.
 
     A subclass supplies `_step`, the arithmetic for one reading of one meter.
     """
 
-    cdef readonly Py_ssize_t n_meters
 
     cdef void _step(self, Py_ssize_t i, double x) noexcept:
         """One reading of meter `i`; every subclass overrides it with its own update."""
@@ -50,6 +46,7 @@ cdef class _ReadingBank:
 cdef class EWStats(_ReadingBank):
     """Exponentially weighted mean and variance per meter (River `stats.EWMean`/`EWVar`)."""
 
+    _ARRAYS, _PARAMS = pure_stats.EWStats._ARRAYS, pure_stats.EWStats._PARAMS
     cdef readonly double fading_factor
     cdef readonly object means, squares, seen
     cdef double[::1] _m, _s
@@ -57,8 +54,7 @@ cdef class EWStats(_ReadingBank):
 
     def __init__(self, Py_ssize_t n_meters, double fading_factor=0.5):
         self.fading_factor = checks.fraction("fading_factor", fading_factor, allow_zero=True)
-        self._bind(np.zeros(checks.positive_int("n_meters", n_meters, minimum=0)),
-                   np.zeros(n_meters), np.zeros(n_meters, np.uint8))
+        layout.allocate(self, n_meters)
 
     def _bind(self, means, squares, seen):
         self.means, self.squares, self.seen = means, squares, seen
@@ -89,44 +85,18 @@ cdef class EWStats(_ReadingBank):
         """Variance of every meter as a new array."""
         return self.squares - self.means * self.means
 
-    def grow(self, Py_ssize_t n_meters):
-        """Make room for more meters; new meters start empty."""
-        extra = checks.positive_int("n_meters", n_meters, minimum=self.n_meters) - self.n_meters
-        self._bind(np.concatenate([self.means, np.zeros(extra)]),
-                   np.concatenate([self.squares, np.zeros(extra)]),
-                   np.concatenate([self.seen, np.zeros(extra, np.uint8)]))
-
-    @property
-    def state_bytes(self):
-        """Bytes of state per meter."""
-        return self.means.itemsize + self.squares.itemsize + self.seen.itemsize
-
-    def to_bytes(self):
-        return pack("EWStats", {"fading_factor": self.fading_factor},
-                    {"means": self.means, "squares": self.squares, "seen": self.seen})
-
-    def __reduce__(self):
-        return type(self).from_bytes, (self.to_bytes(),)
-
-    @classmethod
-    def from_bytes(cls, blob):
-        _, params, arrays = unpack(blob)
-        bank = cls(0, **params)
-        bank._bind(arrays["means"], arrays["squares"], arrays["seen"])
-        return bank
-
 
 cdef class MeanVar(_ReadingBank):
     """Running mean and variance per meter by Welford's method (River `stats.Mean`/`Var`)."""
 
+    _ARRAYS, _PARAMS = pure_stats.MeanVar._ARRAYS, pure_stats.MeanVar._PARAMS
     cdef readonly int ddof
     cdef readonly object counts, means, sums_sq
     cdef double[::1] _n, _m, _ss
 
     def __init__(self, Py_ssize_t n_meters, int ddof=1):
         self.ddof = checks.positive_int("ddof", ddof, minimum=0)
-        n = checks.positive_int("n_meters", n_meters, minimum=0)
-        self._bind(np.zeros(n), np.zeros(n), np.zeros(n))
+        layout.allocate(self, n_meters)
 
     def _bind(self, counts, means, sums_sq):
         self.counts, self.means, self.sums_sq = counts, means, sums_sq
@@ -156,29 +126,6 @@ cdef class MeanVar(_ReadingBank):
         return np.divide(self.sums_sq, self.counts - self.ddof, out=np.zeros(self.n_meters),
                          where=enough)
 
-    def grow(self, Py_ssize_t n_meters):
-        extra = checks.positive_int("n_meters", n_meters, minimum=self.n_meters) - self.n_meters
-        self._bind(*(np.concatenate([a, np.zeros(extra)])
-                     for a in (self.counts, self.means, self.sums_sq)))
-
-    @property
-    def state_bytes(self):
-        return 3 * self.means.itemsize
-
-    def to_bytes(self):
-        return pack("MeanVar", {"ddof": self.ddof},
-                    {"counts": self.counts, "means": self.means, "sums_sq": self.sums_sq})
-
-    def __reduce__(self):
-        return type(self).from_bytes, (self.to_bytes(),)
-
-    @classmethod
-    def from_bytes(cls, blob):
-        _, params, arrays = unpack(blob)
-        bank = cls(0, **params)
-        bank._bind(arrays["counts"], arrays["means"], arrays["sums_sq"])
-        return bank
-
 
 cdef class RollingMeanVar(MeanVar):
     """Mean and variance over each meter's last `window` readings.
@@ -187,6 +134,8 @@ cdef class RollingMeanVar(MeanVar):
     inner `stats.Mean`), i.e. revert the oldest reading then add the new one.
     """
 
+    _ARRAYS = pure_stats.RollingMeanVar._ARRAYS
+    _PARAMS = pure_stats.RollingMeanVar._PARAMS
     cdef readonly Py_ssize_t window
     cdef readonly object values, positions
     cdef double[:, ::1] _vals
@@ -195,13 +144,12 @@ cdef class RollingMeanVar(MeanVar):
     def __init__(self, Py_ssize_t n_meters, Py_ssize_t window=8, int ddof=1):
         self.window = checks.positive_int("window", window)
         self.ddof = checks.positive_int("ddof", ddof, minimum=0)
-        n = checks.positive_int("n_meters", n_meters, minimum=0)
-        self._bind_window(np.zeros((n, self.window)), np.zeros(n, np.int32))
-        self._bind(np.zeros(n), np.zeros(n), np.zeros(n))
+        layout.allocate(self, n_meters)
 
-    def _bind_window(self, values, positions):
+    def _bind(self, values, positions, counts, means, sums_sq):
         self.values, self.positions = values, positions
         self._vals, self._pos = values, positions
+        MeanVar._bind(self, counts, means, sums_sq)
 
     cdef void _step(self, Py_ssize_t i, double x) noexcept:
         cdef double old_mean, leaving
@@ -218,29 +166,3 @@ cdef class RollingMeanVar(MeanVar):
         MeanVar._step(self, i, x)
         self._vals[i, p] = x
         self._pos[i] = p + 1 if p + 1 < self.window else 0
-
-    def grow(self, Py_ssize_t n_meters):
-        extra = checks.positive_int("n_meters", n_meters, minimum=self.n_meters) - self.n_meters
-        self._bind_window(np.concatenate([self.values, np.zeros((extra, self.window))]),
-                          np.concatenate([self.positions, np.zeros(extra, np.int32)]))
-        MeanVar.grow(self, n_meters)
-
-    @property
-    def state_bytes(self):
-        return (self.window + 3) * self.means.itemsize + self.positions.itemsize
-
-    def to_bytes(self):
-        return pack("RollingMeanVar", {"window": self.window, "ddof": self.ddof},
-                    {"values": self.values, "positions": self.positions, "counts": self.counts,
-                     "means": self.means, "sums_sq": self.sums_sq})
-
-    def __reduce__(self):
-        return type(self).from_bytes, (self.to_bytes(),)
-
-    @classmethod
-    def from_bytes(cls, blob):
-        _, params, arrays = unpack(blob)
-        bank = cls(0, **params)
-        bank._bind_window(arrays["values"], arrays["positions"])
-        bank._bind(arrays["counts"], arrays["means"], arrays["sums_sq"])
-        return bank

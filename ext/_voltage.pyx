@@ -13,8 +13,9 @@ import numpy as np
 
 from libc.math cimport isnan
 
-from gridwatch.ext import checks
-from gridwatch.ext.state import pack, unpack
+from gridwatch.ext import checks, layout, pure_voltage
+
+include "_bank.pxi"
 
 cdef enum Interval:
     _QUALIFIED = 0
@@ -25,19 +26,16 @@ cdef enum Interval:
 QUALIFIED, BELOW, ABOVE, UNMONITORED = _QUALIFIED, _BELOW, _ABOVE, _UNMONITORED
 
 
-cdef inline void _bad_index(Py_ssize_t i, Py_ssize_t n) except *:
-    checks.meter_index(i, n)
-
-
-cdef class VoltageQualification:
+cdef class VoltageQualification(_Bank):
     """Counts of monitored / below / above intervals, low runs and minimum voltage per point.
 
     A reading that is NaN or under `dead_v` is not monitored (an outage is a
     fault, not a voltage-quality interval).
     """
 
+    _ARRAYS = pure_voltage.VoltageQualification._ARRAYS
+    _PARAMS = pure_voltage.VoltageQualification._PARAMS
     cdef readonly double lower_v, upper_v, dead_v
-    cdef readonly Py_ssize_t n_meters
     cdef readonly object lowers, uppers, monitored, below, above, low_runs, minimums
     cdef double[::1] _lower, _upper, _min
     cdef unsigned int[::1] _mon, _below, _above
@@ -47,10 +45,7 @@ cdef class VoltageQualification:
                  double dead_v=50.0):
         self.lower_v, self.upper_v = checks.voltage_limits(lower_v, upper_v)
         self.dead_v = checks.non_negative("dead_v", dead_v)
-        n = checks.positive_int("n_meters", n_meters, minimum=0)
-        self._bind(np.full(n, self.lower_v), np.full(n, self.upper_v), np.zeros(n, np.uint32),
-                   np.zeros(n, np.uint32), np.zeros(n, np.uint32), np.zeros(n, np.uint16),
-                   np.full(n, np.inf))
+        layout.allocate(self, n_meters)
 
     def _bind(self, lowers, uppers, monitored, below, above, low_runs, minimums):
         self.lowers, self.uppers, self.monitored = lowers, uppers, monitored
@@ -116,33 +111,4 @@ cdef class VoltageQualification:
         self.below[:] = 0
         self.above[:] = 0
         self.minimums[:] = np.inf
-
-    def grow(self, Py_ssize_t n_meters):
-        extra = checks.positive_int("n_meters", n_meters, minimum=self.n_meters) - self.n_meters
-        self._bind(*(np.concatenate([a, np.full(extra, fill, a.dtype)]) for a, fill in (
-            (self.lowers, self.lower_v), (self.uppers, self.upper_v), (self.monitored, 0),
-            (self.below, 0), (self.above, 0), (self.low_runs, 0), (self.minimums, np.inf))))
-
-    @property
-    def state_bytes(self):
-        return sum(a.itemsize for a in (self.lowers, self.uppers, self.monitored, self.below,
-                                        self.above, self.low_runs, self.minimums))
-
-    def to_bytes(self):
-        return pack("VoltageQualification",
-                    {"lower_v": self.lower_v, "upper_v": self.upper_v, "dead_v": self.dead_v},
-                    {"lowers": self.lowers, "uppers": self.uppers, "monitored": self.monitored,
-                     "below": self.below, "above": self.above, "low_runs": self.low_runs,
-                     "minimums": self.minimums})
-
-    def __reduce__(self):
-        return type(self).from_bytes, (self.to_bytes(),)
-
-    @classmethod
-    def from_bytes(cls, blob):
-        _, params, a = unpack(blob)
-        bank = cls(0, **params)
-        bank._bind(a["lowers"], a["uppers"], a["monitored"], a["below"], a["above"],
-                   a["low_runs"], a["minimums"])
-        return bank
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from gridwatch.ext import checks
+from gridwatch.ext import checks, layout
 from gridwatch.ext.pure_bank import PureBank
 
 
@@ -19,12 +19,12 @@ class LossAttribution(PureBank):
     ([2.0, 1.0, 0.0], 0.0)
     """
 
-    _ARRAYS = (("suspicion", "f8", ()),)
+    _ARRAYS = (("suspicion", "f8", (), 0.0),)
     _PARAMS = ("fading_factor",)
 
     def __init__(self, n_meters: int, fading_factor: float = 0.1) -> None:
         self.fading_factor = checks.fraction("fading_factor", fading_factor)
-        self._allocate(n_meters)
+        layout.allocate(self, n_meters)
 
     def update_many(self, loss_increase: float, expected: object,
                     actual: object) -> tuple[np.ndarray, float]:

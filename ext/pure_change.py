@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from gridwatch.ext import checks
+from gridwatch.ext import checks, layout
 from gridwatch.ext.pure_bank import PureBank
 
 
@@ -18,9 +18,9 @@ class PageHinkley(PureBank):
     [False, False, False, False, True]
     """
 
-    _ARRAYS = (("counts", "f8", ()), ("means", "f8", ()), ("sums_inc", "f8", ()),
-               ("sums_dec", "f8", ()), ("mins_inc", "f8", ()), ("maxs_dec", "f8", ()),
-               ("drifts", "u1", ()))
+    _ARRAYS = (("counts", "f8", (), 0.0), ("means", "f8", (), 0.0), ("sums_inc", "f8", (), 0.0),
+               ("sums_dec", "f8", (), 0.0), ("mins_inc", "f8", (), math.inf),
+               ("maxs_dec", "f8", (), -1.0), ("drifts", "u1", (), 0))
     _PARAMS = ("min_instances", "delta", "threshold", "alpha", "mode")
 
     def __init__(self, n_meters: int, min_instances: int = 30, delta: float = 0.005,
@@ -31,11 +31,7 @@ class PageHinkley(PureBank):
         self.alpha = checks.fraction("alpha", alpha)
         self._mode = checks.drift_mode(mode)
         self.mode = mode
-        self._allocate(n_meters)
-
-    def _after_allocate(self, n_meters: int, start: int) -> None:
-        self.mins_inc[start:] = math.inf
-        self.maxs_dec[start:] = -1.0
+        layout.allocate(self, n_meters)
 
     def _step(self, i: int, x: float) -> bool:
         if self.drifts[i]:
@@ -90,13 +86,13 @@ class Cusum(PureBank):
     [0, 0, -1, 0]
     """
 
-    _ARRAYS = (("highs", "f8", ()), ("lows", "f8", ()))
+    _ARRAYS = (("highs", "f8", (), 0.0), ("lows", "f8", (), 0.0))
     _PARAMS = ("k", "h")
 
     def __init__(self, n_meters: int, k: float = 0.5, h: float = 5.0) -> None:
         self.k = checks.non_negative("k", k)
         self.h = checks.non_negative("h", h)
-        self._allocate(n_meters)
+        layout.allocate(self, n_meters)
 
     def _step(self, i: int, z: float) -> int:
         hi = float(self.highs[i]) + z - self.k

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from gridwatch.ext import checks
+from gridwatch.ext import checks, layout
 from gridwatch.ext.pure_bank import PureBank
 
 # Mean absolute deviation of a normal variable is sigma * sqrt(2 / pi).
@@ -26,8 +26,8 @@ class SeasonalBaseline(PureBank):
     12.881
     """
 
-    _ARRAYS = (("levels", "f8", ("n_slots",)), ("spreads", "f8", ("n_slots",)),
-               ("counts", "u1", ("n_slots",)))
+    _ARRAYS = (("levels", "f8", ("n_slots",), 0.0), ("spreads", "f8", ("n_slots",), 0.0),
+               ("counts", "u1", ("n_slots",), 0))
     _PARAMS = ("n_slots", "fading_factor", "clip", "warmup", "min_scale")
 
     def __init__(self, n_meters: int, n_slots: int = 24, fading_factor: float = 0.1,
@@ -39,7 +39,7 @@ class SeasonalBaseline(PureBank):
         if self.warmup > 255:
             raise ValueError(f"warmup must be <= 255 (slot counts are 8-bit), got {warmup}")
         self.min_scale = checks.non_negative("min_scale", min_scale)
-        self._allocate(n_meters)
+        layout.allocate(self, n_meters)
 
     def _step(self, i: int, s: int, x: float) -> float:
         c = int(self.counts[i, s])

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from gridwatch.ext import checks
+from gridwatch.ext import checks, layout
 from gridwatch.ext.pure_bank import PureBank
 
 
@@ -24,12 +24,12 @@ class EWStats(PureBank):
     (3.5, 2.75)
     """
 
-    _ARRAYS = (("means", "f8", ()), ("squares", "f8", ()), ("seen", "u1", ()))
+    _ARRAYS = (("means", "f8", (), 0.0), ("squares", "f8", (), 0.0), ("seen", "u1", (), 0))
     _PARAMS = ("fading_factor",)
 
     def __init__(self, n_meters: int, fading_factor: float = 0.5) -> None:
         self.fading_factor = checks.fraction("fading_factor", fading_factor, allow_zero=True)
-        self._allocate(n_meters)
+        layout.allocate(self, n_meters)
 
     def _step(self, i: int, x: float) -> None:
         a = self.fading_factor
@@ -116,12 +116,12 @@ class MeanVar(_Welford):
     (4.75, 2.916667)
     """
 
-    _ARRAYS = (("counts", "f8", ()), ("means", "f8", ()), ("sums_sq", "f8", ()))
+    _ARRAYS = (("counts", "f8", (), 0.0), ("means", "f8", (), 0.0), ("sums_sq", "f8", (), 0.0))
     _PARAMS = ("ddof",)
 
     def __init__(self, n_meters: int, ddof: int = 1) -> None:
         self.ddof = checks.positive_int("ddof", ddof, minimum=0)
-        self._allocate(n_meters)
+        layout.allocate(self, n_meters)
 
 
 class RollingMeanVar(_Welford):
@@ -137,14 +137,14 @@ class RollingMeanVar(_Welford):
     (6.0, 32.0)
     """
 
-    _ARRAYS = (("values", "f8", ("window",)), ("positions", "i4", ()), ("counts", "f8", ()),
-               ("means", "f8", ()), ("sums_sq", "f8", ()))
+    _ARRAYS = (("values", "f8", ("window",), 0.0), ("positions", "i4", (), 0),
+               ("counts", "f8", (), 0.0), ("means", "f8", (), 0.0), ("sums_sq", "f8", (), 0.0))
     _PARAMS = ("window", "ddof")
 
     def __init__(self, n_meters: int, window: int = 8, ddof: int = 1) -> None:
         self.window = checks.positive_int("window", window)
         self.ddof = checks.positive_int("ddof", ddof, minimum=0)
-        self._allocate(n_meters)
+        layout.allocate(self, n_meters)
 
     def _step(self, i: int, x: float) -> None:
         p = int(self.positions[i])

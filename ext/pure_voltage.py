@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from gridwatch.ext import checks
+from gridwatch.ext import checks, layout
 from gridwatch.ext.pure_bank import PureBank
 
 QUALIFIED, BELOW, ABOVE, UNMONITORED = 0, 1, 2, 3
@@ -22,20 +22,16 @@ class VoltageQualification(PureBank):
     0.3333333333333333
     """
 
-    _ARRAYS = (("lowers", "f8", ()), ("uppers", "f8", ()), ("monitored", "u4", ()),
-               ("below", "u4", ()), ("above", "u4", ()), ("low_runs", "u2", ()),
-               ("minimums", "f8", ()))
+    _ARRAYS = (("lowers", "f8", (), "lower_v"), ("uppers", "f8", (), "upper_v"),
+               ("monitored", "u4", (), 0), ("below", "u4", (), 0), ("above", "u4", (), 0),
+               ("low_runs", "u2", (), 0), ("minimums", "f8", (), math.inf))
     _PARAMS = ("lower_v", "upper_v", "dead_v")
 
     def __init__(self, n_meters: int, lower_v: float = 198.0, upper_v: float = 235.4,
                  dead_v: float = 50.0) -> None:
         self.lower_v, self.upper_v = checks.voltage_limits(lower_v, upper_v)
         self.dead_v = checks.non_negative("dead_v", dead_v)
-        self._allocate(n_meters)
-
-    def _after_allocate(self, n_meters: int, start: int) -> None:
-        self.lowers[start:], self.uppers[start:] = self.lower_v, self.upper_v
-        self.minimums[start:] = math.inf
+        layout.allocate(self, n_meters)
 
     def set_limits(self, i: int, lower_v: float, upper_v: float) -> None:
         """Give point `i` its own limits (e.g. a three-phase 380 V meter)."""

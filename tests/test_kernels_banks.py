@@ -149,6 +149,8 @@ def test_bad_inputs_raise_clear_errors(impl):
         impl.VoltageQualification(1, lower_v=240.0, upper_v=200.0)
     with pytest.raises(ValueError, match="bad magic"):
         impl.Cusum.from_bytes(b"nonsense")
+    with pytest.raises(ValueError, match="holds a EWStats, not a Cusum"):
+        impl.Cusum.from_bytes(bank.to_bytes())
 
 
 def test_compiled_and_fallback_agree_on_every_bank():
