@@ -234,11 +234,11 @@ class TheftSettings:
     min_excess_kwh: float = 0.2
     match_low: float = 0.4
     match_high: float = 2.5
-    llr_min: float = 3.0
+    llr_min: float = 2.0
     evidence_cap: float = 12.0
     evidence_threshold: float = 12.0
     evidence_decay: float = 0.5
-    calm_decay: float = 0.8
+    calm_decay: float = 0.9
     min_bins: int = 2
     min_kwh_per_day: float = 1.5
 

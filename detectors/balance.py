@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gridwatch.config import LeakageSettings, TheftSettings
-from gridwatch.detectors.consumption import expected, learn, peer_factor
+from gridwatch.detectors.consumption import MeterBaselines, peer_factor
 from gridwatch.detectors.episodes import Episodes
 from gridwatch.detectors.state import BINS_PER_DAY, MeterTable
 
@@ -41,6 +41,7 @@ HONEST_DROP = 1.5         # calm_drop from which a meter's drop is taken as hone
 LEARN_DROP_Z = 2.5        # a meter this far under its baseline is not learned from
 MIN_BIN_SD_KWH = 0.05     # floor of the standard deviation of a bin's unexplained energy
 LEAK_CHECK_BIN = 0         # 00:00-06:00: the bin where load-driven loss is least
+BASELINE_BANK = "meter_baseline"
 THEFT_KINDS = ("theft_bypass", "theft_night_bypass", "theft_meter_stopped")
 
 
@@ -107,15 +108,26 @@ class EnergyBalance:
 
     # ---------------------------------------------------------------- per bin
     def close_bin(self, bin_id: int, table: MeterTable, bal: dict, episodes: Episodes,
-                  stuck: np.ndarray, flagged: np.ndarray, accused: np.ndarray
-                  ) -> BinClose | None:
+                  stuck: np.ndarray, flagged: np.ndarray, accused: np.ndarray,
+                  banks: dict[str, bytes]) -> BinClose | None:
         """Judge the bin that just ended; reset the bin accumulators.
 
         `flagged` marks meters with an open theft sign (tamper, phase,
         reverse): they are first suspects for unexplained energy, and their
         theft is already reported under that sign. `accused` marks meters
         with an open balance theft alert; neither kind learns its baseline.
+        `banks` holds the kernel state of the meters' seasonal baselines.
         """
+        base = MeterBaselines(banks.get(BASELINE_BANK), len(table), BINS_PER_DAY,
+                              self.theft.baseline_fading, self.theft.baseline_warmup_days)
+        try:
+            return self._close(bin_id, table, bal, episodes, stuck, flagged, accused, base)
+        finally:
+            banks[BASELINE_BANK] = base.to_bytes()
+
+    def _close(self, bin_id: int, table: MeterTable, bal: dict, episodes: Episodes,
+               stuck: np.ndarray, flagged: np.ndarray, accused: np.ndarray,
+               base: MeterBaselines) -> BinClose | None:
         col = table.col
         acc = bal.pop("acc", None)
         s_re, s_ee = col["s_re"].copy(), col["s_ee"].copy()
@@ -131,7 +143,7 @@ class EnergyBalance:
         col["bin_start_ts"][:] = col["last_ts"]
         expected_n = self.bin_s / self.interval_s
         if acc is None or acc[0] < 0.75 * expected_n:
-            self._learn_meters(table, bin_kwh, complete & ~stuck, slot)
+            self._learn_meters(table, base, bin_kwh, complete & ~stuck, slot)
             return None
         n, sum_r = acc[0], acc[1]
         var = max(bal.get("var", MIN_RESID_KWH ** 2), MIN_RESID_KWH ** 2)
@@ -142,8 +154,8 @@ class EnergyBalance:
         loss_rate = acc[5] / area_kwh if area_kwh > 0 else 0.0
         suspicious = warm and z > self.theft.loss_z and sum_r > self.theft.min_excess_kwh
         if suspicious:
-            self._attribute(table, bal, s_re, s_ee, bin_kwh, complete, stuck, flagged, slot,
-                            sum_r, n, var, bin_start, area_kwh)
+            self._attribute(table, base, bal, s_re, s_ee, bin_kwh, complete & ~stuck, flagged,
+                            slot, sum_r, n, var, bin_start, area_kwh)
         else:
             self._decay(table, bal, factor=self.theft.calm_decay)
         self._judge_theft(table, episodes, bin_end, flagged)
@@ -153,15 +165,15 @@ class EnergyBalance:
             bal["night_z"] = z
         self._judge_leakage(bal, episodes, bin_end, z)
         self._judge_negative(bal, episodes, bin_end, loss_rate)
-        self._learn_meters(table, bin_kwh, complete & ~stuck & ~flagged & ~accused, slot,
+        self._learn_meters(table, base, bin_kwh, complete & ~stuck & ~flagged & ~accused, slot,
                            calm_area=warm and z < 1.0)
         if not (suspicious or episodes.open_entities("leakage")
                 or episodes.open_entities("transformer_overload")):
             self._learn_area(bal, acc)
         return BinClose(sum_r, z, loss_rate)
 
-    def _learn_meters(self, table: MeterTable, bin_kwh: np.ndarray, usable: np.ndarray,
-                      slot: int, calm_area: bool = False) -> None:
+    def _learn_meters(self, table: MeterTable, base: MeterBaselines, bin_kwh: np.ndarray,
+                      usable: np.ndarray, slot: int, calm_area: bool = False) -> None:
         """Update the seasonal baselines; remember drops that came without unexplained energy.
 
         A customer who uses less while the area balances (holiday, a new
@@ -171,19 +183,14 @@ class EnergyBalance:
         once it reaches `HONEST_DROP` (two such bins in a row).
         """
         col = table.col
-        mean, var, count = col["base_mean"][:, slot], col["base_var"][:, slot], \
-            col["base_n"][:, slot]
-        warm = count >= self.theft.baseline_warmup_days
-        factor = peer_factor(bin_kwh, mean, usable & warm)
-        mu, sigma = expected(mean, var, factor)
+        factor = peer_factor(bin_kwh, base.levels(slot), usable)
+        mu, sigma, warm = base.expected(slot, factor)
         drop_z = (mu - bin_kwh) / sigma
         calm = usable & (col["evidence"] < 1.0) & ((drop_z < LEARN_DROP_Z) | ~warm)
         if calm_area:
             honest = warm & (drop_z >= LEARN_DROP_Z) & (col["evidence"] < 1.0)
             col["calm_drop"][usable] = 0.5 * col["calm_drop"][usable] + honest[usable]
-        learn(mean, var, count, bin_kwh / factor, calm, self.theft.baseline_fading)
-        col["base_mean"][:, slot], col["base_var"][:, slot], col["base_n"][:, slot] = \
-            mean, var, count
+        base.learn(slot, np.where(calm, bin_kwh / factor, np.nan))
 
     def _learn_area(self, bal: dict, acc: list[float]) -> None:
         """Merge a healthy bin into the technical-loss fit and the residual variance."""
@@ -208,8 +215,8 @@ class EnergyBalance:
             bal["bin_var"] = old + rate * (sum_r * sum_r - old)
         bal["healthy_bins"] = healthy + 1
 
-    def _attribute(self, table: MeterTable, bal: dict, s_re: np.ndarray, s_ee: np.ndarray,
-                   bin_kwh: np.ndarray, complete: np.ndarray, stuck: np.ndarray,
+    def _attribute(self, table: MeterTable, base: MeterBaselines, bal: dict, s_re: np.ndarray,
+                   s_ee: np.ndarray, bin_kwh: np.ndarray, usable: np.ndarray,
                    flagged: np.ndarray, slot: int, sum_r: float, n: float, var: float,
                    bin_start: float, area_kwh: float) -> None:
         """Score every meter as the explanation of the bin's unexplained energy.
@@ -222,11 +229,9 @@ class EnergyBalance:
         """
         col = table.col
         t = self.theft
-        mean, var_b, count = (col["base_mean"][:, slot], col["base_var"][:, slot],
-                              col["base_n"][:, slot])
-        warm = complete & ~stuck & (count >= t.baseline_warmup_days)
-        factor = peer_factor(bin_kwh, mean, warm)
-        mu, sigma = expected(mean, var_b, factor)
+        factor = peer_factor(bin_kwh, base.levels(slot), usable)
+        mu, sigma, warm = base.expected(slot, factor)
+        warm &= usable
         deficit = mu - bin_kwh
         level = np.where(warm, sum_r * (2 * deficit - sum_r) / (2 * sigma * sigma), -np.inf)
         gain_const = sum_r * sum_r / n
@@ -279,7 +284,9 @@ class EnergyBalance:
         if keep >= 0:
             col["evidence"][keep] = kept
             col["evidence_night"][keep] = kept_night
-        bal["leak_ev"] = bal.get("leak_ev", 0.0) * d if keep < 0 else 0.0
+        # a leak draws current in every bin: one without unexplained energy (calm,
+        # `factor` given) or won by a meter ends the leak hypothesis
+        bal["leak_ev"] = bal.get("leak_ev", 0.0) * d if keep < 0 and factor is None else 0.0
 
     def _judge_theft(self, table: MeterTable, episodes: Episodes, at: float,
                      flagged: np.ndarray) -> None:

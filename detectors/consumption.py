@@ -16,8 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from gridwatch.ext import SeasonalBaseline
+from gridwatch.ext.state import pack, unpack
+
 MIN_SIGMA_KWH = 0.02
 REL_SIGMA_FLOOR = 0.15
+CLIP_SIGMAS = 3.0
+MAD_TO_SIGMA = 1.2533141373155003   # sigma / mean absolute deviation of a normal variable
 
 
 def peer_factor(values: np.ndarray, mean: np.ndarray, usable: np.ndarray,
@@ -27,41 +32,58 @@ def peer_factor(values: np.ndarray, mean: np.ndarray, usable: np.ndarray,
     >>> peer_factor(np.array([2.0, 4.0, 1.1]), np.array([1.0, 2.0, 1.0]), np.ones(3, bool))
     2.0
     """
-    ok = usable & (mean > MIN_SIGMA_KWH) & np.isfinite(mean)
+    ok = usable & np.isfinite(mean) & (np.nan_to_num(mean) > MIN_SIGMA_KWH)
     if ok.sum() < min_peers:
         return 1.0
     return float(np.clip(np.median(values[ok] / mean[ok]), 0.5, 2.0))
 
 
-def expected(mean: np.ndarray, var: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
-    """Expected value and its standard deviation, scaled by the peer factor."""
-    mu = factor * np.nan_to_num(mean, nan=0.0)
-    sigma = np.sqrt(np.nan_to_num(var, nan=0.0)) * factor
-    return mu, np.maximum(sigma, np.maximum(MIN_SIGMA_KWH, REL_SIGMA_FLOOR * mu))
+class MeterBaselines:
+    """Seasonal baseline of every meter of an area: the `gridwatch.ext.SeasonalBaseline` kernel.
 
+    The kernel keeps, per meter and slot, an EW level and EW absolute
+    deviation with winsorised updates (Cython, one call per slot for all
+    meters). Its parameters come from the settings on every use, its arrays
+    from the area state, so a reconfigured fading factor applies at once.
 
-def learn(mean: np.ndarray, var: np.ndarray, count: np.ndarray, values: np.ndarray,
-          mask: np.ndarray, fading: float) -> None:
-    """EW update, in place, of the rows selected by `mask`.
-
-    >>> m, v, n = np.full(1, np.nan), np.full(1, np.nan), np.zeros(1, np.int16)
-    >>> for x in (1.0, 3.0):
-    ...     learn(m, v, n, np.array([x]), np.ones(1, bool), 0.1)
-    >>> float(m[0]), float(v[0]), int(n[0])
-    (2.0, 1.0, 2)
+    >>> base = MeterBaselines(None, meters=2, slots=1, fading=0.5, warmup=2)
+    >>> for x in (10.0, 12.0, 11.0):
+    ...     base.learn(0, np.array([x, np.nan]))
+    >>> mu, sigma, warm = base.expected(0, 1.0)
+    >>> warm.tolist(), round(float(mu[0]), 2)
+    ([True, False], 11.0)
     """
-    if not mask.any():
-        return
-    n = count[mask].astype(np.float64) + 1
-    alpha = np.maximum(fading, 1.0 / n)
-    old_mean = np.nan_to_num(mean[mask], nan=0.0)
-    old_var = np.nan_to_num(var[mask], nan=0.0)
-    x = values[mask]
-    diff = x - old_mean
-    new_mean = old_mean + alpha * diff
-    mean[mask] = new_mean
-    var[mask] = (1 - alpha) * (old_var + alpha * diff * diff)
-    count[mask] = np.minimum(n, 30_000)
+
+    def __init__(self, raw: bytes | None, meters: int, slots: int, fading: float,
+                 warmup: int) -> None:
+        params = {"n_slots": slots, "fading_factor": fading, "clip": CLIP_SIGMAS,
+                  "warmup": warmup, "min_scale": MIN_SIGMA_KWH}
+        if raw:
+            _, _, arrays = unpack(raw)
+            self.bank = SeasonalBaseline.from_bytes(pack("SeasonalBaseline", params, arrays))
+        else:
+            self.bank = SeasonalBaseline(0, **params)
+        if self.bank.n_meters < meters:
+            self.bank.grow(meters)
+
+    def expected(self, slot: int, factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(expected value, its standard deviation, warmed-up mask) of every meter at `slot`,
+        scaled by the peer factor."""
+        warm = self.bank.counts[:, slot] >= self.bank.warmup
+        mu = factor * np.where(warm, self.bank.levels[:, slot], 0.0)
+        sigma = factor * self.bank.spreads[:, slot] * MAD_TO_SIGMA
+        return mu, np.maximum(sigma, np.maximum(MIN_SIGMA_KWH, REL_SIGMA_FLOOR * mu)), warm
+
+    def levels(self, slot: int) -> np.ndarray:
+        """Baseline level at `slot` (NaN while warming up), for the peer factor."""
+        return self.bank.expected(slot)
+
+    def learn(self, slot: int, values: np.ndarray) -> None:
+        """Fold one period in; NaN entries (missing, suspicious) are not learned."""
+        self.bank.update_many(slot, np.ascontiguousarray(values, dtype=np.float64))
+
+    def to_bytes(self) -> bytes:
+        return self.bank.to_bytes()
 
 
 class ConsumptionDrop:
@@ -82,30 +104,24 @@ class ConsumptionDrop:
 
     def __init__(self, meters: int, slots: int, fading: float = 0.1, warmup: int = 5,
                  allowance: float = 1.0, scale: float = 8.0, learn_z: float = 2.0) -> None:
-        self.mean = np.full((meters, slots), np.nan)
-        self.var = np.full((meters, slots), np.nan)
-        self.count = np.zeros((meters, slots), np.int16)
+        self.baselines = MeterBaselines(None, meters, slots, fading, warmup)
         self.cusum = np.zeros(meters)
         self.peak = np.zeros(meters)
-        self.fading, self.warmup = fading, warmup
         self.allowance, self.scale, self.learn_z = allowance, scale, learn_z
 
     def step(self, values: np.ndarray, slot: int, present: np.ndarray) -> np.ndarray:
         """Feed one period (NaN or `present` False = missing); return each meter's z deficit."""
-        mean, var, count = self.mean[:, slot], self.var[:, slot], self.count[:, slot]
         present = present & np.isfinite(values)
         x = np.where(present, values, 0.0)
-        warm = count >= self.warmup
-        factor = peer_factor(x, mean, present & warm)
-        mu, sigma = expected(mean, var, factor)
-        z = np.where(present & warm, (mu - x) / sigma, 0.0)
-        self.cusum = np.where(present & warm,
-                              np.maximum(0.0, self.cusum + np.minimum(z, 6.0) - self.allowance),
-                              self.cusum)
+        factor = peer_factor(x, self.baselines.levels(slot), present)
+        mu, sigma, warm = self.baselines.expected(slot, factor)
+        judged = present & warm
+        z = np.where(judged, (mu - x) / sigma, 0.0)
+        self.cusum = np.where(judged, np.maximum(0.0, self.cusum + np.minimum(z, 6.0)
+                                                 - self.allowance), self.cusum)
         self.peak = np.maximum(self.peak, self.cusum)
         calm = present & ((~warm) | (z < self.learn_z))
-        learn(mean, var, count, x / factor, calm, self.fading)
-        self.mean[:, slot], self.var[:, slot], self.count[:, slot] = mean, var, count
+        self.baselines.learn(slot, np.where(calm, x / factor, np.nan))
         return z
 
     def risk(self) -> np.ndarray:

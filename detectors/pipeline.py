@@ -135,7 +135,8 @@ class AreaPipeline:
             closed = self.balance.close_bin(
                 bal["bin"], table, bal, episodes,
                 _mask(table, episodes, ("dq_stuck_meter",)),
-                _mask(table, episodes, SIGN_KINDS), _mask(table, episodes, THEFT_KINDS))
+                _mask(table, episodes, SIGN_KINDS), _mask(table, episodes, THEFT_KINDS),
+                state.banks)
             if closed is not None:
                 points.append(MetricPoint("gridwatch_balance", tags, {
                     "excess_kwh": closed.excess_kwh, "excess_z": closed.z,

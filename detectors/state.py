@@ -39,9 +39,6 @@ METER_COLUMNS: dict[str, tuple[str, tuple[int, ...], float]] = {
     "dark_run": ("i2", (), 0),              # intervals under the dead-voltage level
     "bin_start_energy": ("f8", (), np.nan),  # register when the current balance bin began
     "bin_start_ts": ("f8", (), np.nan),
-    "base_mean": ("f4", (BINS_PER_DAY,), np.nan),  # seasonal baseline of bin energy
-    "base_var": ("f4", (BINS_PER_DAY,), np.nan),
-    "base_n": ("i2", (BINS_PER_DAY,), 0),
     "s_re": ("f8", (), 0.0),                # bin sum of residual loss x meter energy
     "s_ee": ("f8", (), 0.0),                 # bin sum of squared meter energy
     "evidence": ("f4", (), 0.0),            # energy-balance theft evidence (leaky sum)
@@ -97,10 +94,16 @@ class MeterTable:
 
 @dataclass
 class AreaState:
-    """Everything the detectors remember about one area between batches."""
+    """Everything the detectors remember about one area between batches.
+
+    `banks` holds the serialised state of `gridwatch.ext` kernel banks (one
+    row per meter, in table order), loaded by the detector that owns them
+    only when it needs them.
+    """
 
     meters: MeterTable = field(default_factory=MeterTable)
     scalars: dict[str, Any] = field(default_factory=dict)
+    banks: dict[str, bytes] = field(default_factory=dict)
 
     def dumps(self) -> bytes:
         """Serialise to bytes for the worker's Faust table."""
@@ -110,10 +113,12 @@ class AreaState:
             "scalars": self.scalars,
             "columns": [[name, columns[name].dtype.str, list(columns[name].shape)]
                         for name in columns],
+            "banks": [[name, len(blob)] for name, blob in self.banks.items()],
         }
         head = json.dumps(header, separators=(",", ":")).encode()
         body = b"".join(np.ascontiguousarray(columns[name]).tobytes() for name in columns)
-        return MAGIC + struct.pack("<I", len(head)) + head + body
+        return (MAGIC + struct.pack("<I", len(head)) + head + body
+                + b"".join(self.banks.values()))
 
     @classmethod
     def loads(cls, raw: bytes | None) -> AreaState:
@@ -145,6 +150,10 @@ class AreaState:
             columns[name] = np.frombuffer(raw, dtype=dt, count=count,
                                           offset=offset).reshape(shape).copy()
             offset += count * dt.itemsize
+        banks: dict[str, bytes] = {}
+        for name, size in header.get("banks", []):
+            banks[name] = bytes(raw[offset:offset + size])
+            offset += size
         if offset != len(raw):
             raise ValueError(f"detector state is {len(raw)} bytes, header describes {offset}")
-        return cls(MeterTable(header["meters"], columns), header["scalars"])
+        return cls(MeterTable(header["meters"], columns), header["scalars"], banks)
