@@ -4,7 +4,8 @@ API summary (names are stable; every bank holds one area's meters in typed
 NumPy arrays, index ``i`` is the meter's slot in the area, NaN = missing
 reading and is skipped; ``update`` = one reading, ``update_many`` = one
 reading per meter in one call; each bank has ``grow(n)``, ``state_bytes``
-(per meter), ``to_bytes()`` / ``Cls.from_bytes(b)`` for Faust tables):
+(per meter), ``to_bytes()`` / ``Cls.from_bytes(b)`` for Faust tables, and
+pickles; both implementations read each other's bytes):
 
 - ``EWStats(n, fading_factor=0.5)``: EW mean/var (= river.stats.EWMean/EWVar);
   ``.means``, ``.variances()``, ``mean(i)``, ``var(i)``.
@@ -20,8 +21,8 @@ reading per meter in one call; each bank has ``grow(n)``, ``state_bytes``
 - ``Cusum(n, k=0.5, h=5.0)``: two-sided CUSUM of a z-score: ``update -> +1/-1/0``,
   ``update_many -> int8 array``; ``.highs``, ``.lows``.
 - ``VoltageQualification(n, lower_v=198.0, upper_v=235.4, dead_v=50.0)``:
-  ``set_limits(i, lo, hi)``, ``update -> class`` (QUALIFIED=0, BELOW=1,
-  ABOVE=2, UNMONITORED=3), ``update_many -> uint8 array``, ``rates()``,
+  ``set_limits(i, lo, hi)``, ``update -> class`` (constants QUALIFIED=0,
+  BELOW=1, ABOVE=2, UNMONITORED=3 exported here), ``update_many -> uint8 array``, ``rates()``,
   ``area_rate()``, ``reset()``; ``.low_runs``, ``.minimums``.
 - ``LossAttribution(n, fading_factor=0.1)``:
   ``update_many(loss_increase, expected, actual) -> (kWh per meter, unexplained)``;

@@ -10,13 +10,27 @@ from gridwatch.ext._change import Cusum, PageHinkley
 from gridwatch.ext._hst import HSTCore
 from gridwatch.ext._seasonal import SeasonalBaseline
 from gridwatch.ext._stats import EWStats, MeanVar, RollingMeanVar
-from gridwatch.ext._voltage import VoltageQualification
+from gridwatch.ext._voltage import ABOVE, BELOW, QUALIFIED, UNMONITORED, VoltageQualification
 from gridwatch.ext.hst import HalfSpaceTreesAPI
 
 IMPLEMENTATION = "cython"
 
-__all__ = ["IMPLEMENTATION", "Cusum", "EWStats", "HalfSpaceTrees", "LossAttribution", "MeanVar",
-           "PageHinkley", "RollingMeanVar", "SeasonalBaseline", "VoltageQualification"]
+__all__ = [
+    "ABOVE",
+    "BELOW",
+    "IMPLEMENTATION",
+    "QUALIFIED",
+    "UNMONITORED",
+    "Cusum",
+    "EWStats",
+    "HalfSpaceTrees",
+    "LossAttribution",
+    "MeanVar",
+    "PageHinkley",
+    "RollingMeanVar",
+    "SeasonalBaseline",
+    "VoltageQualification",
+]
 
 
 class HalfSpaceTrees(HalfSpaceTreesAPI, HSTCore, AnomalyDetector):

@@ -13,12 +13,32 @@ from gridwatch.ext.pure_change import Cusum, PageHinkley
 from gridwatch.ext.pure_hst import HSTCore
 from gridwatch.ext.pure_seasonal import SeasonalBaseline
 from gridwatch.ext.pure_stats import EWStats, MeanVar, RollingMeanVar
-from gridwatch.ext.pure_voltage import VoltageQualification
+from gridwatch.ext.pure_voltage import (
+    ABOVE,
+    BELOW,
+    QUALIFIED,
+    UNMONITORED,
+    VoltageQualification,
+)
 
 IMPLEMENTATION = "python"
 
-__all__ = ["IMPLEMENTATION", "Cusum", "EWStats", "HalfSpaceTrees", "LossAttribution", "MeanVar",
-           "PageHinkley", "RollingMeanVar", "SeasonalBaseline", "VoltageQualification"]
+__all__ = [
+    "ABOVE",
+    "BELOW",
+    "IMPLEMENTATION",
+    "QUALIFIED",
+    "UNMONITORED",
+    "Cusum",
+    "EWStats",
+    "HalfSpaceTrees",
+    "LossAttribution",
+    "MeanVar",
+    "PageHinkley",
+    "RollingMeanVar",
+    "SeasonalBaseline",
+    "VoltageQualification",
+]
 
 
 class HalfSpaceTrees(HalfSpaceTreesAPI, HSTCore, AnomalyDetector):
