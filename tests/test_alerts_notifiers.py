@@ -11,15 +11,21 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import aiohttp
+import pytest
 from aiohttp import web
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from gridwatch.alerts.delivery import Deliverer
 from gridwatch.alerts.model import alert_from_finding
 from gridwatch.alerts.notification import Notification, render_text
 from gridwatch.alerts.notifiers.chat import ChatNotifier
+from gridwatch.alerts.notifiers.email import EmailNotifier
 from gridwatch.alerts.notifiers.webhook import WebhookNotifier
 from gridwatch.alerts.sink import WebhookSink
 from gridwatch.alerts.sqlite_store import SqliteAlertStore
+from gridwatch.config import SmtpSettings
+from gridwatch.stack import free_port
 
 T0 = 1_767_571_200.0
 
@@ -139,3 +145,44 @@ def test_email_text_names_place_time_reason_and_work_order() -> None:
     assert "since 2026-01-05 00:00 UTC, last seen 2026-01-05 00:15 UTC" in text
     assert "night consumption 8% of peers" in text
     assert "work order new" in text
+
+
+class AuthMailBox:
+    """A real aiosmtpd server that wants a login (AUTH PLAIN without TLS, test only)."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+        self.controller = Controller(self, hostname="127.0.0.1", port=free_port(),
+                                     authenticator=self.authenticate, auth_required=True,
+                                     auth_require_tls=False)
+
+    @staticmethod
+    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str,
+                     data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"gw", b"pw")
+        return AuthResult(success=ok, handled=False)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_email_logs_in_and_a_refused_login_is_not_retried() -> None:
+    mailbox = AuthMailBox()
+    mailbox.controller.start()
+    try:
+        smtp = SmtpSettings(host="127.0.0.1", port=mailbox.controller.port, username="gw",
+                            password="pw", sender="gridwatch@example.com")
+        asyncio.run(EmailNotifier(smtp, ["north@example.com"]).send(notification()))
+        smtp.password = "wrong"
+        store = SqliteAlertStore(":memory:")
+        deliverer = Deliverer(store, retries=3, backoff_s=0.01, backoff_max_s=0.01, stats={})
+        ok = asyncio.run(deliverer.deliver(EmailNotifier(smtp, ["north@example.com"]),
+                                           notification()))
+    finally:
+        mailbox.controller.stop()
+    assert len(mailbox.messages) == 1 and b"Message-ID: <ntf-1@gridwatch>" in mailbox.messages[0]
+    assert not ok
+    assert [(d.attempts, d.error) for d in store.delivery_deadletters()] == [
+        (1, "SMTP login refused (code 535)")]

@@ -38,5 +38,8 @@ class EmailNotifier:
             await asyncio.to_thread(self._send_blocking, message)
         except smtplib.SMTPRecipientsRefused as exc:
             raise DeliveryError(f"SMTP refused every recipient: {exc}", permanent=True) from exc
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(f"SMTP login refused (code {exc.smtp_code})",
+                                permanent=True) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"SMTP {type(exc).__name__}: {exc}") from exc
