@@ -149,7 +149,7 @@ def iter_batches(table: pa.Table | pa.RecordBatch) -> Iterator[Batch]:
     boundaries = np.nonzero((np.diff(sent) != 0) | (np.diff(conc_codes) != 0))[0] + 1
     starts = np.concatenate([[0], boundaries])
     ends = np.concatenate([boundaries, [len(sent)]])
-    text = {name: cols[name].to_pylist() for name in
+    text = {name: _strings(cols[name]) for name in
             ("concentrator", "area", "feeder", "meter", "role", "events")}
     num = {name: cols[name].to_numpy(zero_copy_only=False).tolist() for name in
            ("ts", "phases", "energy_kwh", "reverse_kwh", "power_kw", "pf", "voltage_a",
@@ -180,3 +180,13 @@ def _codes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     if pa.types.is_dictionary(column.type):
         return column.indices.to_numpy(zero_copy_only=False)
     return np.unique(column.to_numpy(zero_copy_only=False), return_inverse=True)[1]
+
+
+def _strings(column: pa.ChunkedArray | pa.Array) -> list[str]:
+    """A string column as a list, decoding dictionary columns through their codes (fast)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        values = np.array(column.dictionary.to_pylist(), dtype=object)
+        return values[column.indices.to_numpy(zero_copy_only=False)].tolist()
+    return column.to_pylist()
