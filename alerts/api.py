@@ -49,7 +49,7 @@ DEFAULT_SILENCE_S = 3600.0
 MAX_MATCHERS = 20
 QUERY_PARAMS = {
     "/api/v1/alerts": frozenset({"status", "work_state", "severity", "kind", "area", "feeder",
-                                 "team", "assignee", "limit", "offset"}),
+                                 "team", "assignee", "started_since", "limit", "offset"}),
     "/api/v1/labels": frozenset({"format", "since"}),
 }
 
@@ -135,6 +135,14 @@ def _int_param(request: web.Request, name: str, default: int, low: int, high: in
     return value
 
 
+def _number_param(request: web.Request, name: str, low: float, high: float) -> float:
+    try:
+        value = float(request.query.get(name, low))
+    except ValueError as exc:
+        raise BadRequest(f"query parameter {name!r} must be a number") from exc
+    return _bounded(value, f"query parameter {name!r}", low, high)
+
+
 def _choice_param(request: web.Request, name: str, choices: tuple[str, ...]) -> str:
     value = request.query.get(name)
     if value is None:
@@ -178,6 +186,7 @@ async def list_alerts(request: web.Request) -> web.Response:
         kind=_text_param(request, "kind"), area=_text_param(request, "area"),
         feeder=_text_param(request, "feeder"), team=_text_param(request, "team"),
         assignee=_text_param(request, "assignee"),
+        started_since=_number_param(request, "started_since", 0.0, MAX_EPOCH),
         limit=_int_param(request, "limit", 100, 1, MAX_LIMIT),
         offset=_int_param(request, "offset", 0, 0, 10**9))
     alerts = request.app[ORDERS].list(_actor(request), query)
@@ -282,11 +291,7 @@ async def expire_silence(request: web.Request) -> web.Response:
 async def labels(request: web.Request) -> web.Response:
     _actor(request).require("export")
     fmt = _choice_param(request, "format", ("json", "csv")) or "json"
-    try:
-        since = float(request.query.get("since", "0"))
-    except ValueError as exc:
-        raise BadRequest("query parameter 'since' must be a number") from exc
-    since = _bounded(since, "query parameter 'since'", 0, MAX_EPOCH)
+    since = _number_param(request, "since", 0.0, MAX_EPOCH)
     closed = request.app[STORE].closed_alerts(since)
     if fmt == "csv":
         return web.Response(text=findings_csv(closed), content_type="text/csv")

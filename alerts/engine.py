@@ -23,8 +23,10 @@ from gridwatch.alerts.notification import Notification
 from gridwatch.alerts.policy import AlertPolicy, Integration, Route
 from gridwatch.alerts.routing import match_routes, owning_team
 from gridwatch.alerts.silences import Silencer
-from gridwatch.alerts.store import AlertStore, NotifyRecord
+from gridwatch.alerts.store import AlertQuery, AlertStore, NotifyRecord
 from gridwatch.detectors.base import FIRING
+
+RECALL_LIMIT = 100_000
 
 
 @dataclass
@@ -53,6 +55,7 @@ class AlertEngine:
     def restore(self, now: float) -> None:
         """Rebuild groups after a restart from the store's alerts and notification log."""
         self.settled = self.store.escalated_ids()
+        self._recall_flapping()
         self.ingest(self.store.active_alerts(), now)
         orphans: set[str] = set()
         for record in self.store.get_notify_records():
@@ -65,6 +68,16 @@ class AlertEngine:
                                    record.sent_at + group.route.group_interval_s)
         for key in orphans:
             self.store.delete_notify_records(key)
+
+    def _recall_flapping(self) -> None:
+        """Replay the episodes of the last flapping window into the flap detector."""
+        latest = self.store.list_alerts(AlertQuery(limit=1))
+        if not latest:
+            return
+        since = latest[0].last_seen - self.flaps.window_s
+        for alert in self.store.list_alerts(AlertQuery(started_since=max(since, 0.0),
+                                                       limit=RECALL_LIMIT)):
+            self.flaps.observe(alert)
 
     def ingest(self, alerts: list[Alert], now: float) -> None:
         """Take stored (merged) alerts into their groups; new groups start their wait."""

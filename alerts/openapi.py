@@ -124,6 +124,8 @@ def openapi_spec() -> dict[str, Any]:
                     _filter("severity", {"type": "string", "enum": list(SEVERITIES)}),
                     *(_filter(n, _text(MAX_FILTER)) for n in ("kind", "area", "feeder", "team",
                                                              "assignee")),
+                    _filter("started_since", {"type": "number", "minimum": 0,
+                                              "maximum": MAX_EPOCH}),
                     _filter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
                     _filter("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}),
                 ],

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE INDEX IF NOT EXISTS alerts_status ON alerts(status);
 CREATE INDEX IF NOT EXISTS alerts_team ON alerts(team, work_state);
 CREATE INDEX IF NOT EXISTS alerts_closed ON alerts(closed_at);
+CREATE INDEX IF NOT EXISTS alerts_started ON alerts(started_at);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT NOT NULL, at REAL NOT NULL,
     actor TEXT NOT NULL, action TEXT NOT NULL, details TEXT NOT NULL);
@@ -124,6 +125,9 @@ class SqliteAlertStore(AlertStore):
             if value:
                 where.append(f"{column} = ?")
                 params.append(value)
+        if query.started_since:
+            where.append("started_at >= ?")
+            params.append(query.started_since)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self._query(f"SELECT body FROM alerts {clause} ORDER BY received_at DESC, id "
                            f"LIMIT ? OFFSET ?", (*params, query.limit, query.offset))

@@ -32,6 +32,7 @@ class AlertQuery:
     feeder: str = ""
     team: str = ""
     assignee: str = ""
+    started_since: float = 0.0
     limit: int = 100
     offset: int = 0
 

@@ -160,8 +160,10 @@ def test_flapping_entity_is_muted_until_it_settles() -> None:
                                                 at=T0 + 900))
     h.feed(0.2, alert(started=T0 + 1200))
     assert h.step(1.0) == []
-    h.feed(2.0, alert("theft_bypass", "F01-A09-M1", started=T0 + 5000, entity_type="meter"))
-    notified = [f for _, f, _ in h.step(11.0)]
+    h.restart(now=1.5)
+    assert h.step(3.0) == []
+    h.feed(4.0, alert("theft_bypass", "F01-A09-M1", started=T0 + 5000, entity_type="meter"))
+    notified = [f for _, f, _ in h.step(13.0)]
     assert sorted(notified) == [["F01-A01"], ["F01-A09-M1"]]
 
 
