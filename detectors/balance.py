@@ -32,7 +32,7 @@ import numpy as np
 from gridwatch.config import LeakageSettings, TheftSettings
 from gridwatch.detectors.consumption import MeterBaselines, peer_factor
 from gridwatch.detectors.episodes import Episodes
-from gridwatch.detectors.state import BINS_PER_DAY, MeterTable
+from gridwatch.detectors.state import BINS_PER_DAY, AreaState, MeterTable
 
 NAME = "energy_balance"
 TL_FADING = 0.85          # weight kept by the technical-loss fit per healthy bin merged
@@ -109,21 +109,20 @@ class EnergyBalance:
     # ---------------------------------------------------------------- per bin
     def close_bin(self, bin_id: int, table: MeterTable, bal: dict, episodes: Episodes,
                   stuck: np.ndarray, flagged: np.ndarray, accused: np.ndarray,
-                  banks: dict[str, bytes]) -> BinClose | None:
+                  state: AreaState) -> BinClose | None:
         """Judge the bin that just ended; reset the bin accumulators.
 
         `flagged` marks meters with an open theft sign (tamper, phase,
         reverse): they are first suspects for unexplained energy, and their
         theft is already reported under that sign. `accused` marks meters
         with an open balance theft alert; neither kind learns its baseline.
-        `banks` holds the kernel state of the meters' seasonal baselines.
+        The meters' seasonal baselines are a kernel bank of `state`.
         """
-        base = MeterBaselines(banks.get(BASELINE_BANK), len(table), BINS_PER_DAY,
-                              self.theft.baseline_fading, self.theft.baseline_warmup_days)
-        try:
-            return self._close(bin_id, table, bal, episodes, stuck, flagged, accused, base)
-        finally:
-            banks[BASELINE_BANK] = base.to_bytes()
+        t = self.theft
+        base = state.bank(BASELINE_BANK, lambda arrays: MeterBaselines(
+            arrays, BINS_PER_DAY, t.baseline_fading, t.baseline_warmup_days))
+        base.grow(len(table))
+        return self._close(bin_id, table, bal, episodes, stuck, flagged, accused, base)
 
     def _close(self, bin_id: int, table: MeterTable, bal: dict, episodes: Episodes,
                stuck: np.ndarray, flagged: np.ndarray, accused: np.ndarray,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from gridwatch.ext import SeasonalBaseline
-from gridwatch.ext.state import pack, unpack
+from gridwatch.ext.state import pack
 
 MIN_SIGMA_KWH = 0.02
 REL_SIGMA_FLOOR = 0.15
@@ -46,7 +46,8 @@ class MeterBaselines:
     meters). Its parameters come from the settings on every use, its arrays
     from the area state, so a reconfigured fading factor applies at once.
 
-    >>> base = MeterBaselines(None, meters=2, slots=1, fading=0.5, warmup=2)
+    >>> base = MeterBaselines(None, slots=1, fading=0.5, warmup=2)
+    >>> base.grow(2)
     >>> for x in (10.0, 12.0, 11.0):
     ...     base.learn(0, np.array([x, np.nan]))
     >>> mu, sigma, warm = base.expected(0, 1.0)
@@ -54,15 +55,17 @@ class MeterBaselines:
     ([True, False], 11.0)
     """
 
-    def __init__(self, raw: bytes | None, meters: int, slots: int, fading: float,
+    def __init__(self, arrays: dict[str, np.ndarray] | None, slots: int, fading: float,
                  warmup: int) -> None:
         params = {"n_slots": slots, "fading_factor": fading, "clip": CLIP_SIGMAS,
                   "warmup": warmup, "min_scale": MIN_SIGMA_KWH}
-        if raw:
-            _, _, arrays = unpack(raw)
-            self.bank = SeasonalBaseline.from_bytes(pack("SeasonalBaseline", params, arrays))
-        else:
+        if arrays is None:
             self.bank = SeasonalBaseline(0, **params)
+        else:
+            self.bank = SeasonalBaseline.from_bytes(pack("SeasonalBaseline", params, arrays))
+
+    def grow(self, meters: int) -> None:
+        """Make room for meters seen for the first time."""
         if self.bank.n_meters < meters:
             self.bank.grow(meters)
 
@@ -104,7 +107,8 @@ class ConsumptionDrop:
 
     def __init__(self, meters: int, slots: int, fading: float = 0.1, warmup: int = 5,
                  allowance: float = 1.0, scale: float = 8.0, learn_z: float = 2.0) -> None:
-        self.baselines = MeterBaselines(None, meters, slots, fading, warmup)
+        self.baselines = MeterBaselines(None, slots, fading, warmup)
+        self.baselines.grow(meters)
         self.cusum = np.zeros(meters)
         self.peak = np.zeros(meters)
         self.allowance, self.scale, self.learn_z = allowance, scale, learn_z

@@ -27,6 +27,7 @@ class IntervalFrame:
     vmin: np.ndarray          # lowest phase voltage
     vmax: np.ndarray          # highest phase voltage
     power: np.ndarray         # kW
+    phases: np.ndarray        # 1 or 3
     three_phase: list[int]    # positions (into the columns) of three-phase meters
     readings: list[Reading]   # the customer readings, same order as the columns
     area: Reading | None      # the area meter's reading, if it came
@@ -42,18 +43,20 @@ class IntervalFrame:
         vmin = np.empty(n)
         vmax = np.empty(n)
         power = np.empty(n)
+        phases = np.ones(n, np.int8)
         three: list[int] = []
         for i, r in enumerate(customers):
             energy[i] = r.energy_kwh
             reverse[i] = r.reverse_kwh
             power[i] = r.power_kw
             if r.phases == 3:
+                phases[i] = 3
                 three.append(i)
                 vmin[i] = min(r.voltage)
                 vmax[i] = max(r.voltage)
             else:
                 vmin[i] = vmax[i] = r.voltage[0]
-        return cls(ts, rows, energy, reverse, vmin, vmax, power, three, customers, area)
+        return cls(ts, rows, energy, reverse, vmin, vmax, power, phases, three, customers, area)
 
     def area_voltage(self, dead_v: float) -> tuple[float, int, int] | None:
         """(mean live phase voltage, live phases, phases) of the area meter, if present."""

@@ -5,47 +5,46 @@ transformer), not a meter problem. It shows as many of an area's points
 sitting under the lower limit at the same time, typically at the evening
 peak, for several intervals running. One meter dipping once is noise; all
 meters at ~0 V is an outage, which is a fault and is left to the fault
-detector (points under ``dead_voltage_v`` are not counted as low).
+detector (points under ``dead_voltage_v`` are not counted as low). A zone
+clears only after ``clear_consecutive_intervals`` without low voltage (a
+day by default: a weak branch is low every evening, it is one zone).
 
 Voltage qualification rate (GB/T 12325 practice) = intervals within limits /
-monitored intervals, accumulated per area per day.
+monitored intervals, accumulated per point and per area per day by the
+Cython `VoltageQualification` kernel of `gridwatch.ext`, whose state rides
+in the area state's kernel banks.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from gridwatch.config import LowVoltageSettings, VoltageLimits
-from gridwatch.detectors.base import FIRING, RESOLVED, Finding
+import numpy as np
+
+from gridwatch.config import LowVoltageSettings
+from gridwatch.detectors.episodes import Episodes
+from gridwatch.detectors.state import AreaState
+from gridwatch.ext import VoltageQualification
+from gridwatch.ext.state import pack
 
 DAY_S = 86_400
 KIND = "low_voltage_zone"
-
-
-@dataclass
-class IntervalVoltage:
-    """The customer-meter voltages of one area at one interval end."""
-
-    ts: float
-    voltages: dict[str, float]
-    below: dict[str, float]
-    above: int
-    monitored: int
+NAME = "low_voltage"
+BANK = "voltage_qualification"
+BELOW, UNMONITORED = 1, 3
+ZONE_SIZE = 20
 
 
 @dataclass
 class LowVoltageState:
-    """Per-area state, small and plain so it serialises into a Faust table."""
+    """Per-area episode state, small and plain so it serialises with the area's scalars."""
 
-    last_ts: float = -1.0
     low_run: int = 0
     low_since: float = -1.0
     clear_run: int = 0
-    firing_since: float | None = None
     day: int = -1
-    day_monitored: int = 0
-    day_qualified: int = 0
     worst_points: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,111 +55,108 @@ class LowVoltageState:
         return cls(**data)
 
 
-def limits_for(settings: LowVoltageSettings, phases: int) -> VoltageLimits:
-    return settings.single_phase if phases == 1 else settings.three_phase
-
-
 class LowVoltageZoneDetector:
     """Raises ``low_voltage_zone`` on an area whose points stay under the lower limit.
 
     >>> from gridwatch.config import LowVoltageSettings
     >>> det = LowVoltageZoneDetector(LowVoltageSettings(min_consecutive_intervals=2))
-    >>> state = LowVoltageState()
-    >>> low = {"m1": 190.0, "m2": 192.0, "m3": 221.0}
-    >>> det.observe(state, "A1", "F1", 900, low, phases={})
-    []
-    >>> [f.kind for f in det.observe(state, "A1", "F1", 1800, low, phases={})]
-    ['low_voltage_zone']
+    >>> state, area, ep = LowVoltageState(), AreaState(), Episodes({}, "A1", "F1")
+    >>> _ = area.meters.index_of(["m1", "m2", "m3"])
+    >>> low = np.array([190.0, 192.0, 221.0])
+    >>> _ = det.observe(state, area, ep, 900, low)
+    >>> rate = det.observe(state, area, ep, 1800, low)
+    >>> [f.kind for f in ep.findings], round(rate, 3)
+    (['low_voltage_zone'], 0.333)
     """
 
-    name = "low_voltage"
+    name = NAME
 
     def __init__(self, settings: LowVoltageSettings) -> None:
         self.settings = settings
 
-    def classify(self, ts: float, voltages: dict[str, float],
-                 phases: dict[str, int]) -> IntervalVoltage:
-        """Split one interval's points into below-limit, above-limit and qualified."""
-        below: dict[str, float] = {}
-        above = monitored = 0
-        for meter, volts in voltages.items():
-            if volts < self.settings.dead_voltage_v:
-                continue
-            limits = limits_for(self.settings, phases.get(meter, 1))
-            monitored += 1
-            if volts < limits.lower_v:
-                below[meter] = volts
-            elif volts > limits.upper_v:
-                above += 1
-        return IntervalVoltage(ts, voltages, below, above, monitored)
+    def _bank(self, state: AreaState, phases: np.ndarray) -> VoltageQualification:
+        """The area's qualification bank, sized to its meters, limits from the settings."""
+        s = self.settings
+        params = {"lower_v": s.single_phase.lower_v, "upper_v": s.single_phase.upper_v,
+                  "dead_v": s.dead_voltage_v}
 
-    def observe(self, state: LowVoltageState, area: str, feeder: str, ts: float,
-                voltages: dict[str, float], phases: dict[str, int]) -> list[Finding]:
-        """Advance the area by one interval; return findings that start or clear now."""
-        if ts <= state.last_ts:
-            return []
-        state.last_ts = ts
-        interval = self.classify(ts, voltages, phases)
+        def build(arrays: dict[str, np.ndarray] | None) -> VoltageQualification:
+            if arrays is None:
+                return VoltageQualification(0, **params)
+            return VoltageQualification.from_bytes(pack("VoltageQualification", params, arrays))
+
+        bank = state.bank(BANK, build)
+        if bank.n_meters < len(phases):
+            bank.grow(len(phases))
+        three = s.three_phase
+        lower = np.where(phases == 3, three.lower_v, s.single_phase.lower_v)
+        upper = np.where(phases == 3, three.upper_v, s.single_phase.upper_v)
+        for i in np.flatnonzero((bank.lowers != lower) | (bank.uppers != upper)):
+            bank.set_limits(int(i), float(lower[i]), float(upper[i]))
+        return bank
+
+    def observe(self, state: LowVoltageState, area_state: AreaState, episodes: Episodes,
+                ts: float, volts: np.ndarray, judge: bool = True) -> float | None:
+        """Account one interval; judge the zone unless `judge` is False; return the
+        area's day-to-date qualification rate (None before any monitored point).
+
+        `volts` holds every meter's lowest phase voltage in table order (the
+        meters' phase counts come from the table's ``phases`` column), NaN
+        for meters that did not report or must not be judged (stuck, dark).
+        With `judge` False (an outage, a sag, an overload explains the low
+        voltage) the qualification is still accounted, the zone left alone.
+        """
+        meters = area_state.meters.meters
+        bank = self._bank(area_state, area_state.meters.col["phases"])
         day = int(ts // DAY_S)
         if day != state.day:
-            state.day, state.day_monitored, state.day_qualified = day, 0, 0
-        state.day_monitored += interval.monitored
-        state.day_qualified += interval.monitored - len(interval.below) - interval.above
-        if interval.monitored == 0:
-            return []
-        fraction = len(interval.below) / interval.monitored
-        is_low = fraction >= self.settings.min_low_points_fraction
-        if is_low:
+            state.day = day
+            bank.reset()
+        classes = bank.update_many(np.ascontiguousarray(volts, dtype=np.float64))
+        rate = bank.area_rate()
+        monitored = int((classes != UNMONITORED).sum())
+        if monitored == 0 or not judge:
+            return None if math.isnan(rate) else rate
+        below = np.flatnonzero(classes == BELOW)
+        fraction = below.size / monitored
+        s = self.settings
+        if fraction >= s.min_low_points_fraction:
             state.low_run += 1
             state.clear_run = 0
             if state.low_run == 1:
                 state.low_since = ts
-            for meter, volts in interval.below.items():
-                state.worst_points[meter] = min(volts, state.worst_points.get(meter, volts))
+            for i in below:
+                state.worst_points[meters[i]] = min(float(volts[i]),
+                                                    state.worst_points.get(meters[i], math.inf))
         else:
             state.clear_run += 1
             state.low_run = 0
-        if state.firing_since is None and state.low_run >= self.settings.min_consecutive_intervals:
-            state.firing_since = state.low_since
-            return [self._finding(FIRING, area, feeder, ts, interval, fraction, state)]
-        if (state.firing_since is not None
-                and state.clear_run >= self.settings.clear_consecutive_intervals):
-            finding = self._finding(RESOLVED, area, feeder, ts, interval, fraction, state)
-            state.firing_since = None
+        area = episodes.area
+        if state.low_run >= s.min_consecutive_intervals:
+            self._fire(state, episodes, ts, volts[below], monitored, fraction)
+        if state.clear_run >= s.clear_consecutive_intervals and episodes.is_open(KIND, area):
+            episodes.resolve(KIND, area, at=ts, observed={"low_fraction": round(fraction, 4)},
+                             reason=(f"Area {area} voltages back within limits for "
+                                     f"{state.clear_run} consecutive intervals."))
             state.worst_points = {}
-            return [finding]
-        return []
+        return None if math.isnan(rate) else rate
 
-    def qualification_rate(self, state: LowVoltageState) -> float | None:
-        """Day-to-date voltage qualification rate of the area, or None before any point."""
-        if state.day_monitored == 0:
-            return None
-        return state.day_qualified / state.day_monitored
-
-    def _finding(self, status: str, area: str, feeder: str, ts: float,
-                 interval: IntervalVoltage, fraction: float, state: LowVoltageState) -> Finding:
-        lower = self.settings.single_phase.lower_v
-        zone = sorted(state.worst_points, key=state.worst_points.get)[:20]
-        minimum = min(interval.below.values()) if interval.below else None
-        if status == FIRING:
-            reason = (f"{len(interval.below)} of {interval.monitored} points in area {area} "
-                      f"have been below {lower:.1f} V for {state.low_run} consecutive "
-                      f"intervals (lowest {minimum:.1f} V).")
-        else:
-            reason = (f"Area {area} voltages back within limits for {state.clear_run} "
-                      f"consecutive intervals.")
-        return Finding(
-            kind=KIND, entity=area, entity_type="area", area=area, feeder=feeder,
-            started_at=float(state.firing_since), at=ts, status=status,
-            severity="warning", detector=self.name, score=round(fraction, 4),
-            observed={"low_points": len(interval.below), "monitored_points": interval.monitored,
-                      "low_fraction": round(fraction, 4),
-                      "min_voltage_v": minimum},
+    def _fire(self, state: LowVoltageState, episodes: Episodes, ts: float,
+              low_volts: np.ndarray, monitored: int, fraction: float) -> None:
+        s = self.settings
+        lower = s.single_phase.lower_v
+        zone = sorted(state.worst_points, key=state.worst_points.get)[:ZONE_SIZE]
+        minimum = float(low_volts.min())
+        episodes.fire(
+            KIND, episodes.area, "area", at=ts, started_at=state.low_since, detector=NAME,
+            score=fraction,
+            observed={"low_points": int(low_volts.size), "monitored_points": monitored,
+                      "low_fraction": round(fraction, 4), "min_voltage_v": minimum},
             threshold={"lower_limit_v": lower,
-                       "min_low_points_fraction": self.settings.min_low_points_fraction,
-                       "min_consecutive_intervals": self.settings.min_consecutive_intervals},
-            reason=reason,
+                       "min_low_points_fraction": s.min_low_points_fraction,
+                       "min_consecutive_intervals": s.min_consecutive_intervals},
+            reason=(f"{low_volts.size} of {monitored} points in area {episodes.area} have been "
+                    f"below {lower:.1f} V for {state.low_run} consecutive intervals "
+                    f"(lowest {minimum:.1f} V)."),
             evidence={"zone_meters": zone,
-                      "worst_voltage_v": {m: round(state.worst_points[m], 2) for m in zone}},
-        )
-
+                      "worst_voltage_v": {m: round(state.worst_points[m], 2) for m in zone}})

@@ -135,8 +135,7 @@ class AreaPipeline:
             closed = self.balance.close_bin(
                 bal["bin"], table, bal, episodes,
                 _mask(table, episodes, ("dq_stuck_meter",)),
-                _mask(table, episodes, SIGN_KINDS), _mask(table, episodes, THEFT_KINDS),
-                state.banks)
+                _mask(table, episodes, SIGN_KINDS), _mask(table, episodes, THEFT_KINDS), state)
             if closed is not None:
                 points.append(MetricPoint("gridwatch_balance", tags, {
                     "excess_kwh": closed.excess_kwh, "excess_z": closed.z,
@@ -148,15 +147,14 @@ class AreaPipeline:
         area_energy = frame.area.energy_kwh if frame.area is not None else None
         self.balance.observe(ts, table, rows, frame.energy, area_energy, bal, usable)
 
+        col["phases"][rows] = frame.phases
+        volts = np.full(len(table), np.nan)
         live = powered & ~stuck
+        volts[rows[live]] = frame.vmin[live]
         lv_state = LowVoltageState.from_dict(scalars.get("low_voltage") or {})
-        phases = {r.meter: r.phases for r in frame.readings}
-        voltages = {r.meter: min(r.voltage) for r, ok in zip(frame.readings, live, strict=True)
-                    if ok}
-        if not (view.area_dark or view.voltage_departure or view.heavy_load
-                or episodes.is_open("transformer_overload", batch.area)):
-            episodes.findings += self.low_voltage.observe(lv_state, batch.area, batch.feeder, ts,
-                                                          voltages, phases)
+        judge = not (view.area_dark or view.voltage_departure or view.heavy_load
+                     or episodes.is_open("transformer_overload", batch.area))
+        rate = self.low_voltage.observe(lv_state, state, episodes, ts, volts, judge)
         scalars["low_voltage"] = lv_state.to_dict()
 
         col["last_ts"][rows] = ts
@@ -164,7 +162,8 @@ class AreaPipeline:
         col["reverse"][rows] = frame.reverse
         col["voltage"][rows] = frame.vmin
         col["power"][rows] = frame.power
-        points.append(self._rollup(tags, frame, lv_state, view.area_dark))
+        points.append(self._rollup(tags, frame, rate, view.area_dark,
+                                   episodes.is_open("low_voltage_zone", batch.area)))
         return points
 
     def _count_day(self, scalars: dict, ts: float, received: int, expected: int,
@@ -185,8 +184,8 @@ class AreaPipeline:
         tally["expected"] += expected
         tally["intervals"] = tally.get("intervals", 0) + 1
 
-    def _rollup(self, tags: dict[str, str], frame: IntervalFrame, lv_state: LowVoltageState,
-                area_dark: bool) -> MetricPoint:
+    def _rollup(self, tags: dict[str, str], frame: IntervalFrame, rate: float | None,
+                area_dark: bool, low_voltage_zone: bool) -> MetricPoint:
         volts = frame.vmin
         fields: dict[str, float] = {
             "readings": float(len(frame.readings) + (frame.area is not None)),
@@ -198,10 +197,9 @@ class AreaPipeline:
             fields |= {"voltage_min_v": float(volts.min()), "voltage_mean_v": float(volts.mean()),
                        "voltage_max_v": float(volts.max()),
                        "low_voltage_points": float((volts < lower).sum())}
-        rate = self.low_voltage.qualification_rate(lv_state)
         if rate is not None:
             fields["voltage_qualification_rate"] = rate
-        fields["low_voltage_zone"] = 1.0 if lv_state.firing_since is not None else 0.0
+        fields["low_voltage_zone"] = 1.0 if low_voltage_zone else 0.0
         return MetricPoint("gridwatch_area", tags, fields, frame.ts)
 
 

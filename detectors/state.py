@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from gridwatch.ext.state import unpack
 
 MAGIC = b"GWS1"
 BINS_PER_DAY = 4
@@ -104,9 +107,26 @@ class AreaState:
     meters: MeterTable = field(default_factory=MeterTable)
     scalars: dict[str, Any] = field(default_factory=dict)
     banks: dict[str, bytes] = field(default_factory=dict)
+    live: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def bank(self, name: str, build: Callable[[dict[str, np.ndarray] | None], Any]) -> Any:
+        """The kernel bank `name`, decoded once per state object and kept live.
+
+        `build` gets the stored arrays (None for a new area) and returns the
+        bank with the current parameters, so a reconfigure applies at the
+        next batch. `dumps` writes live banks back.
+        """
+        bank = self.live.get(name)
+        if bank is None:
+            raw = self.banks.get(name)
+            bank = build(unpack(raw)[2] if raw else None)
+            self.live[name] = bank
+        return bank
 
     def dumps(self) -> bytes:
         """Serialise to bytes for the worker's Faust table."""
+        for name, bank in self.live.items():
+            self.banks[name] = bank.to_bytes()
         columns = self.meters.col
         header = {
             "meters": self.meters.meters,
