@@ -119,8 +119,8 @@ class EnergyBalance:
         The meters' seasonal baselines are a kernel bank of `state`.
         """
         t = self.theft
-        base = state.bank(BASELINE_BANK, lambda arrays: MeterBaselines(
-            arrays, BINS_PER_DAY, t.baseline_fading, t.baseline_warmup_days))
+        base = state.bank(BASELINE_BANK, lambda raw: MeterBaselines(
+            raw, BINS_PER_DAY, t.baseline_fading, t.baseline_warmup_days))
         base.grow(len(table))
         return self._close(bin_id, table, bal, episodes, stuck, flagged, accused, base)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from gridwatch.ext import SeasonalBaseline
-from gridwatch.ext.state import pack
+from gridwatch.ext.state import pack, unpack
 
 MIN_SIGMA_KWH = 0.02
 REL_SIGMA_FLOOR = 0.15
@@ -55,13 +55,15 @@ class MeterBaselines:
     ([True, False], 11.0)
     """
 
-    def __init__(self, arrays: dict[str, np.ndarray] | None, slots: int, fading: float,
-                 warmup: int) -> None:
+    def __init__(self, raw: bytes | None, slots: int, fading: float, warmup: int) -> None:
         params = {"n_slots": slots, "fading_factor": fading, "clip": CLIP_SIGMAS,
                   "warmup": warmup, "min_scale": MIN_SIGMA_KWH}
-        if arrays is None:
+        if raw is None:
             self.bank = SeasonalBaseline(0, **params)
-        else:
+            return
+        self.bank = SeasonalBaseline.from_bytes(raw)
+        if any(getattr(self.bank, key) != value for key, value in params.items()):
+            _, _, arrays = unpack(raw)
             self.bank = SeasonalBaseline.from_bytes(pack("SeasonalBaseline", params, arrays))
 
     def grow(self, meters: int) -> None:

@@ -27,7 +27,7 @@ from gridwatch.config import LowVoltageSettings
 from gridwatch.detectors.episodes import Episodes
 from gridwatch.detectors.state import AreaState
 from gridwatch.ext import VoltageQualification
-from gridwatch.ext.state import pack
+from gridwatch.ext.state import pack, unpack
 
 DAY_S = 86_400
 KIND = "low_voltage_zone"
@@ -80,9 +80,13 @@ class LowVoltageZoneDetector:
         params = {"lower_v": s.single_phase.lower_v, "upper_v": s.single_phase.upper_v,
                   "dead_v": s.dead_voltage_v}
 
-        def build(arrays: dict[str, np.ndarray] | None) -> VoltageQualification:
-            if arrays is None:
+        def build(raw: bytes | None) -> VoltageQualification:
+            if raw is None:
                 return VoltageQualification(0, **params)
+            bank = VoltageQualification.from_bytes(raw)
+            if all(getattr(bank, key) == value for key, value in params.items()):
+                return bank
+            _, _, arrays = unpack(raw)
             return VoltageQualification.from_bytes(pack("VoltageQualification", params, arrays))
 
         bank = state.bank(BANK, build)

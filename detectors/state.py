@@ -17,14 +17,13 @@ reconfigured without touching the state.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from gridwatch.ext.state import unpack
 
 MAGIC = b"GWS1"
 BINS_PER_DAY = 4
@@ -109,17 +108,16 @@ class AreaState:
     banks: dict[str, bytes] = field(default_factory=dict)
     live: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def bank(self, name: str, build: Callable[[dict[str, np.ndarray] | None], Any]) -> Any:
+    def bank(self, name: str, build: Callable[[bytes | None], Any]) -> Any:
         """The kernel bank `name`, decoded once per state object and kept live.
 
-        `build` gets the stored arrays (None for a new area) and returns the
+        `build` gets the stored bytes (None for a new area) and returns the
         bank with the current parameters, so a reconfigure applies at the
         next batch. `dumps` writes live banks back.
         """
         bank = self.live.get(name)
         if bank is None:
-            raw = self.banks.get(name)
-            bank = build(unpack(raw)[2] if raw else None)
+            bank = build(self.banks.get(name))
             self.live[name] = bank
         return bank
 
@@ -166,7 +164,7 @@ class AreaState:
         columns: dict[str, np.ndarray] = {}
         for name, dtype, shape in header["columns"]:
             dt = np.dtype(dtype)
-            count = int(np.prod(shape)) if shape else 1
+            count = math.prod(shape)
             columns[name] = np.frombuffer(raw, dtype=dt, count=count,
                                           offset=offset).reshape(shape).copy()
             offset += count * dt.itemsize
