@@ -6,10 +6,12 @@ mean "this is unusual *for this stream now*". `RobustLikelihood` therefore
 1. normalises itself: a robust z-score of the value, and of its first
    difference, against an exponentially weighted median and MAD (updated by
    stochastic quantile steps, so one outlier barely moves them);
-2. turns the recent window of those z-scores into a tail probability, the
-   way Numenta's anomaly likelihood does: the mean of the last `short`
-   scores is compared with the distribution of the same mean over a long
-   EW history, and the Gaussian tail of that comparison is the score.
+2. judges those z-scores against their own long EW history (mean and
+   spread of log(1 + z)), the way Numenta's anomaly likelihood does: one
+   point far beyond the usual surprise (`point_sigmas`), or the mean of the
+   last `short` points beyond it (`window_sigmas`, scaled for the window),
+   turns into a Gaussian tail probability. A spiky stream (appliances
+   switching) thus learns that big z-scores are its normal.
 Point spikes show in the first part, level shifts and changed behaviour in
 the second; the output is the larger, in [0, 1].
 
@@ -75,7 +77,7 @@ class RobustLevel:
 
 
 class RobustLikelihood:
-    """Robust z-scores plus a windowed anomaly likelihood; scores in [0, 1].
+    """Robust z-scores plus point and windowed anomaly likelihoods; scores in [0, 1].
 
     >>> det = RobustLikelihood()
     >>> import math
@@ -88,38 +90,41 @@ class RobustLikelihood:
     True
     """
 
-    def __init__(self, rate: float = 0.02, short: int = 10, long: int = 500,
-                 spike_z: float = 6.0, probation: int = 150) -> None:
+    def __init__(self, rate: float = 0.02, short: int = 10, long: int = 1000,
+                 point_sigmas: float = 4.0, window_sigmas: float = 3.5,
+                 probation: int = 150) -> None:
         self.level = RobustLevel(rate)
         self.change = RobustLevel(rate)
-        self.short, self.long, self.spike_z, self.probation = short, long, spike_z, probation
+        self.short, self.long, self.probation = short, long, probation
+        self.point_sigmas, self.window_sigmas = point_sigmas, window_sigmas
         self.window: deque[float] = deque(maxlen=short)
         self.hist_mean = 0.0
         self.hist_var = 1.0
         self.n = 0
         self.last: float | None = None
 
-    def _z(self, x: float) -> float:
+    def _surprise(self, x: float) -> float:
+        """log(1 + robust z) of the value or of its change, whichever is larger."""
         zl = self.level.score_one(x)
         zd = self.change.score_one(x - self.last) if self.last is not None else 0.0
-        return max(zl, zd)
+        return math.log1p(max(zl, zd))
 
     def score_one(self, x: float) -> float:
         if self.n < self.probation:
             return 0.0
-        z = self._z(x)
-        spike = _tail(math.log1p(z) * 3.0 - math.log1p(self.spike_z) * 3.0)
-        window = [*self.window, math.log1p(z)]
+        value = self._surprise(x)
+        sd = math.sqrt(max(self.hist_var, 1e-6))
+        point = _tail((value - self.hist_mean) / sd - self.point_sigmas)
+        window = [*self.window, value]
         recent = sum(window) / len(window)
-        sd = math.sqrt(max(self.hist_var, 1e-6) / max(len(window), 1))
-        likelihood = _tail((recent - self.hist_mean) / sd - 3.0)
-        return float(max(spike, likelihood))
+        likelihood = _tail((recent - self.hist_mean) / (sd / math.sqrt(len(window)))
+                           - self.window_sigmas)
+        return float(max(point, likelihood))
 
     def learn_one(self, x: float) -> None:
-        z = self._z(x)
-        self.window.append(math.log1p(z))
+        value = self._surprise(x)
+        self.window.append(value)
         alpha = max(1.0 / (self.n + 1), 1.0 / self.long)
-        value = math.log1p(z)
         diff = value - self.hist_mean
         self.hist_mean += alpha * diff
         self.hist_var = (1 - alpha) * (self.hist_var + alpha * diff * diff)
@@ -175,7 +180,8 @@ class ScorerSpec:
 SCORERS: dict[str, ScorerSpec] = {
     "robust-likelihood": ScorerSpec(
         RobustLikelihood,
-        {"rate": 0.02, "short": 10, "long": 500, "spike_z": 6.0, "probation": 150},
+        {"rate": 0.02, "short": 10, "long": 1000, "point_sigmas": 4.0, "window_sigmas": 3.5,
+         "probation": 150},
         "robust z on EW median/MAD of value and change + windowed anomaly likelihood "
         "(recommended)"),
     "half-space-trees": ScorerSpec(

@@ -46,7 +46,7 @@ def test_score_is_strictly_online():
 
 
 def test_score_params_list_and_errors(capsys):
-    assert parsed(score_text(stream(300, 250), "short=5", "spike_z=4")) != []
+    assert parsed(score_text(stream(300, 250), "short=5", "point_sigmas=3")) != []
     assert main(["score", "--list"]) == 0
     assert "robust-likelihood (default)" in capsys.readouterr().out
     assert main(["score", "--param", "nonsense=1"]) == 2
