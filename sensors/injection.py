@@ -18,9 +18,10 @@ from gridwatch.sensors.effects import EVENT_BIT, Effects
 from gridwatch.sensors.physics import ChunkReadings
 from gridwatch.sensors.scenarios import PlannedEvent
 from gridwatch.sensors.stream import Delivery
-from gridwatch.sensors.topology import NOMINAL_PHASE_V, Grid
+from gridwatch.sensors.topology import NOMINAL_PHASE_V, SIZING_PEAK_FACTOR, Grid
 
 MAX_BRANCH_FACTOR = 1.6
+USUAL_PEAK_FACTOR = 1.9          # an ordinary evening peak over mean demand
 FROZEN_FIELDS = ("voltage", "current", "energy_kwh", "reverse_kwh", "power_kw", "pf")
 
 
@@ -101,9 +102,10 @@ def _leakage(grid: Grid, ev: PlannedEvent, w: Window, fx: Effects) -> None:
 def usual_peak_drop_v(grid: Grid, area: int) -> tuple[np.ndarray, float]:
     """(branch drop at each meter, transformer drop) at a usual evening peak, in volts.
 
-    The usual peak is 1.9 x mean demand, the factor transformers are sized by.
+    The usual evening peak is `USUAL_PEAK_FACTOR` x mean demand.
     """
-    amps = grid.mean_kw[area] * 1.9 * 1000.0 / (NOMINAL_PHASE_V * grid.power_factor[area])
+    amps = (grid.mean_kw[area] * USUAL_PEAK_FACTOR * 1000.0
+            / (NOMINAL_PHASE_V * grid.power_factor[area]))
     phase_amps = amps[:, None] * grid.phase_weight[area]              # (K, 3)
     drop = grid.r_common[area] @ phase_amps                            # (K, 3)
     own = (drop * (grid.phase_weight[area] > 0)).max(axis=1)
@@ -171,8 +173,8 @@ def _phase_loss(grid: Grid, ev: PlannedEvent, w: Window, fx: Effects) -> None:
 
 def _overload(grid: Grid, ev: PlannedEvent, w: Window, fx: Effects) -> None:
     a = ev.areas[0]
-    usual_peak_kva = float((grid.mean_kw[a] * 1.9 / grid.power_factor[a]).sum())
-    factor = float(ev.params["loading"]) * float(grid.rated_kva[a]) / max(usual_peak_kva, 1e-6)
+    peak_kva = float((grid.mean_kw[a] * SIZING_PEAK_FACTOR / grid.power_factor[a]).sum())
+    factor = float(ev.params["loading"]) * float(grid.rated_kva[a]) / max(peak_kva, 1e-6)
     fx.array("demand_scale")[a, w.on, :] = max(factor, 1.0)
 
 

@@ -20,6 +20,7 @@ STANDARD_KVA = (50, 80, 100, 125, 160, 200, 250, 315, 400, 500, 630, 800)
 LOOP_FACTOR = 2.0                # phase conductor plus neutral return of unbalanced LV loads
 TX_EFFECTIVE_IMPEDANCE = 0.025   # per-unit voltage drop at rated current (uk 4 %, pf ~0.9)
 TAP_STEP = 0.025                 # off-load tap changer step of a distribution transformer
+SIZING_PEAK_FACTOR = 2.3         # winter evening peak (heating on) over mean demand
 
 
 @dataclass
@@ -166,7 +167,7 @@ def build_grid(spec: GridSpec, rng: np.random.Generator) -> Grid:
         0, 0.015, size=(n_areas, slots))
     power_factor = np.clip(power_factor, 0.7, 0.99)
 
-    peak_kva = (mean_kw * 1.9 / power_factor).sum(axis=1)
+    peak_kva = (mean_kw * SIZING_PEAK_FACTOR / power_factor).sum(axis=1)
     wanted = peak_kva / spec.loading
     rated_kva = np.array([next((k for k in STANDARD_KVA if k >= w), STANDARD_KVA[-1])
                           for w in wanted], dtype=float)
