@@ -26,7 +26,6 @@ from __future__ import annotations
 import numpy as np
 
 RESIDENTIAL, COMMERCIAL, INDUSTRIAL = 0, 1, 2
-CLASS_NAMES = ("residential", "commercial", "industrial")
 
 RESIDENTIAL_WEEKDAY = (
     0.718, 0.678, 0.628, 0.619, 0.662, 0.656, 0.677, 1.248, 1.493, 1.249, 1.042, 0.996,
