@@ -154,6 +154,7 @@ class AlertSettings:
     flap_window_s: float = 21600.0
     flap_max_transitions: int = 6
     tick_s: float = 0.1
+    lease_s: float = 10.0
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     api: AlertApiSettings = field(default_factory=AlertApiSettings)
 
@@ -401,6 +402,7 @@ def _validate(instance: Any, prefix: str, source: str) -> None:
         need(instance.repeat_interval_s > 0, "repeat_interval_s", "must be positive")
         need(instance.flap_max_transitions >= 2, "flap_max_transitions", "must be at least 2")
         need(instance.tick_s > 0, "tick_s", "must be positive")
+        need(instance.lease_s > 0, "lease_s", "must be positive")
     if isinstance(instance, (SmtpSettings, AlertApiSettings)):
         need(0 <= instance.port <= 65535, "port", f"must be 0..65535, got {instance.port}")
 

@@ -11,6 +11,13 @@ reason, and its offset is committed too: nothing blocks the partition.
 
 Deliveries run as their own tasks: a dead webhook that is being retried
 with backoff never delays the e-mail of the same group, nor other groups.
+
+Scale-out: dispatchers in one consumer group share the partitions and all
+store what they consume; one of them, the holder of a lease in the store,
+reads every change back from the store and notifies (a group may span
+partitions, so grouping needs one place). When it stops it hands the lease
+back; when it dies, a standby takes over after ``alerts.lease_s`` and
+rebuilds its groups from the store, as after a restart.
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ import base64
 import contextlib
 import json
 import logging
+import os
+import secrets
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +45,7 @@ from gridwatch.alerts.model import Alert, AlertParseError, parse_alert_record
 from gridwatch.alerts.notifiers import Notifier, build_notifier
 from gridwatch.alerts.notifiers.mqtt import MqttPublisher
 from gridwatch.alerts.policy import AlertPolicy, load_policy
+from gridwatch.alerts.routing import owning_team
 from gridwatch.alerts.sqlite_store import SqliteAlertStore
 from gridwatch.alerts.store import AlertStore
 from gridwatch.config import Settings
@@ -43,8 +54,9 @@ from gridwatch.streams.topics import bootstrap_servers, ensure_topics
 log = logging.getLogger(__name__)
 
 STAT_KEYS = ("alerts_received", "alerts_stored", "alerts_delivered", "notifications_sent",
-             "delivery_failures", "delivery_retries", "deadletters", "escalations")
+             "delivery_failures", "delivery_retries", "deadletters", "escalations", "leader")
 SHUTDOWN_GRACE_S = 5.0
+LEASE_NAME = "alerts-notifier"
 ESCALATION_CHECK_S = 0.5  # acknowledgements are read from the store at this pace
 FETCH_MAX_WAIT_MS = 50  # alerts are few and urgent: do not let the broker hold a fetch
 
@@ -77,13 +89,14 @@ class Dispatcher:
                  stats: dict[str, Any]) -> None:
         self.settings, self.policy, self.store, self.stats = settings, policy, store, stats
         alerts = settings.alerts
-        self.engine = AlertEngine(policy, store, FlapDetector(alerts.flap_window_s,
-                                                              alerts.flap_max_transitions))
+        self.engine: AlertEngine | None = None
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.deliverer = Deliverer(store, alerts.retries, alerts.retry_backoff_s,
                                    alerts.retry_backoff_max_s, stats)
         self.mqtt = MqttPublisher(settings.mqtt, f"{settings.mqtt.client_id}-alerts")
         self.notifiers: dict[str, Notifier] = {}
         self.tasks: set[asyncio.Task[None]] = set()
+        self.cursor = 0
 
     def _kafka_clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
         kafka = self.settings.kafka
@@ -107,7 +120,6 @@ class Dispatcher:
                 for receiver in self.policy.receivers.values()
                 for integration in receiver.integrations
             }
-            self.engine.restore(time.time())
             await ensure_topics(self.settings.kafka)
             await producer.start()
             await consumer.start()
@@ -126,6 +138,7 @@ class Dispatcher:
                         raise task.exception()  # type: ignore[misc]
                 await self._drain()
             finally:
+                self.store.release_lease(LEASE_NAME, self.holder)
                 await consumer.stop()
                 await producer.stop()
                 await asyncio.to_thread(self.mqtt.close)
@@ -147,12 +160,11 @@ class Dispatcher:
                                 record.partition, record.offset, exc)
                     await self._deadletter(producer, record, str(exc), stop)
                     continue
-                alert.team = self.engine.team_for(alert)
+                alert.team = owning_team(self.policy.route, alert.labels())
                 alerts.append(alert)
             self.stats["alerts_received"] += len(alerts)
             stored = await asyncio.to_thread(self.store.upsert_alerts, alerts) if alerts else []
             self.stats["alerts_stored"] += len(stored)
-            self.engine.ingest(stored, time.time())
             try:
                 await consumer.commit()
             except KafkaError as exc:
@@ -181,17 +193,41 @@ class Dispatcher:
                 self.stats["deadletters"] += 1
                 return
 
+    def _lead(self, now: float) -> None:
+        """Take, keep or lose the notifying role; a new leader rebuilds from the store."""
+        alerts = self.settings.alerts
+        if self.store.acquire_lease(LEASE_NAME, self.holder, alerts.lease_s, now):
+            if self.engine is None:
+                self.cursor = self.store.change_cursor()
+                self.engine = AlertEngine(self.policy, self.store, FlapDetector(
+                    alerts.flap_window_s, alerts.flap_max_transitions))
+                self.engine.restore(now)
+                self.stats["leader"] = 1
+                log.info("dispatcher %s notifies (lease %s)", self.holder, LEASE_NAME)
+        elif self.engine is not None:
+            log.warning("dispatcher %s lost the notifying lease; standing by", self.holder)
+            self.engine = None
+            self.stats["leader"] = 0
+
     async def _schedule(self, stop: asyncio.Event) -> None:
+        """Every dispatcher stores what it consumes; the lease holder alone notifies."""
         tick = self.settings.alerts.tick_s
-        next_escalation_check = 0.0
+        next_lease = next_escalation_check = 0.0
         while not stop.is_set():
             now = time.time()
-            for pending in self.engine.due(now):
-                self._spawn(self._deliver_group(pending))
-            if now >= next_escalation_check:
-                next_escalation_check = now + ESCALATION_CHECK_S
-                for alert_id, pendings in self.engine.escalations_due(now):
-                    self._spawn(self._escalate(alert_id, pendings))
+            if now >= next_lease:
+                next_lease = now + self.settings.alerts.lease_s / 3
+                self._lead(now)
+            engine = self.engine
+            if engine is not None:
+                changed, self.cursor = self.store.changed_since(self.cursor)
+                engine.ingest(changed, now)
+                for pending in engine.due(now):
+                    self._spawn(self._deliver_group(engine, pending))
+                if now >= next_escalation_check:
+                    next_escalation_check = now + ESCALATION_CHECK_S
+                    for alert_id, pendings in engine.escalations_due(now):
+                        self._spawn(self._escalate(engine, alert_id, pendings))
             await asyncio.sleep(tick)
 
     def _spawn(self, coroutine: Any) -> None:
@@ -199,18 +235,19 @@ class Dispatcher:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _deliver_group(self, pending: Pending) -> None:
+    async def _deliver_group(self, engine: AlertEngine, pending: Pending) -> None:
         ok = False
         try:
             ok = await self.deliverer.deliver(self.notifiers[pending.integration.name],
                                               pending.notification)
         finally:
-            self.engine.delivered(pending, ok, time.time())
+            engine.delivered(pending, ok, time.time())
 
-    async def _escalate(self, alert_id: str, pendings: list[Pending]) -> None:
+    async def _escalate(self, engine: AlertEngine, alert_id: str,
+                        pendings: list[Pending]) -> None:
         await asyncio.gather(*(self.deliverer.deliver(self.notifiers[p.integration.name],
                                                       p.notification) for p in pendings))
-        self.engine.escalated(alert_id, time.time())
+        engine.escalated(alert_id, time.time())
         self.stats["escalations"] += 1
 
     async def _drain(self) -> None:

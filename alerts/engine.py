@@ -21,7 +21,7 @@ from gridwatch.alerts.inhibition import Inhibitor
 from gridwatch.alerts.model import Alert
 from gridwatch.alerts.notification import Notification
 from gridwatch.alerts.policy import AlertPolicy, Integration, Route
-from gridwatch.alerts.routing import match_routes, owning_team
+from gridwatch.alerts.routing import match_routes
 from gridwatch.alerts.silences import Silencer
 from gridwatch.alerts.store import AlertQuery, AlertStore, NotifyRecord
 from gridwatch.detectors.base import FIRING
@@ -49,14 +49,11 @@ class AlertEngine:
         self.memberships: dict[str, int] = {}
         self.settled: set[str] = set()
 
-    def team_for(self, alert: Alert) -> str:
-        return owning_team(self.policy.route, alert.labels())
-
     def restore(self, now: float) -> None:
         """Rebuild groups after a restart from the store's alerts and notification log."""
         self.settled = self.store.escalated_ids()
         self._recall_flapping()
-        self.ingest(self.store.active_alerts(), now)
+        self.ingest(self.store.active_alerts(), now, include_resolved=True)
         orphans: set[str] = set()
         for record in self.store.get_notify_records():
             group = self.groups.get(record.group_key)
@@ -79,11 +76,19 @@ class AlertEngine:
                                                        limit=RECALL_LIMIT)):
             self.flaps.observe(alert)
 
-    def ingest(self, alerts: list[Alert], now: float) -> None:
-        """Take stored (merged) alerts into their groups; new groups start their wait."""
+    def ingest(self, alerts: list[Alert], now: float, include_resolved: bool = False) -> None:
+        """Take stored alerts into their groups; new groups start their wait.
+
+        A resolved alert that is in no group was never announced, or its
+        resolution already was: it has nothing left to say (unless restoring,
+        where groups are rebuilt from what integrations were told).
+        """
         for alert in alerts:
-            self.active[alert.id] = alert
             self.flaps.observe(alert)
+            if alert.status != FIRING and alert.id not in self.memberships and not (
+                    include_resolved):
+                continue
+            self.active[alert.id] = alert
             for route in match_routes(self.policy.route, alert.labels()):
                 self._join(route, alert, now)
 

@@ -32,11 +32,13 @@ CREATE TABLE IF NOT EXISTS alerts (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, severity TEXT NOT NULL, entity TEXT NOT NULL,
     area TEXT NOT NULL, feeder TEXT NOT NULL, status TEXT NOT NULL, work_state TEXT NOT NULL,
     team TEXT NOT NULL, assignee TEXT NOT NULL, started_at REAL NOT NULL,
-    received_at REAL NOT NULL, closed_at REAL, body TEXT NOT NULL);
+    received_at REAL NOT NULL, closed_at REAL, body TEXT NOT NULL,
+    seq INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS alerts_status ON alerts(status);
 CREATE INDEX IF NOT EXISTS alerts_team ON alerts(team, work_state);
 CREATE INDEX IF NOT EXISTS alerts_closed ON alerts(closed_at);
 CREATE INDEX IF NOT EXISTS alerts_started ON alerts(started_at);
+CREATE INDEX IF NOT EXISTS alerts_seq ON alerts(seq);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT NOT NULL, at REAL NOT NULL,
     actor TEXT NOT NULL, action TEXT NOT NULL, details TEXT NOT NULL);
@@ -51,6 +53,8 @@ CREATE TABLE IF NOT EXISTS escalations (alert_id TEXT PRIMARY KEY, at REAL NOT N
 CREATE TABLE IF NOT EXISTS silences (
     id TEXT PRIMARY KEY, matchers TEXT NOT NULL, starts_at REAL NOT NULL, ends_at REAL NOT NULL,
     author TEXT NOT NULL, comment TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (
     name TEXT PRIMARY KEY, role TEXT NOT NULL, team TEXT NOT NULL,
     token_sha256 TEXT NOT NULL UNIQUE, created_at REAL NOT NULL);
@@ -72,7 +76,14 @@ class SqliteAlertStore(AlertStore):
                                    check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._add_missing_columns()
         self._db.executescript(SCHEMA)
+
+    def _add_missing_columns(self) -> None:
+        """Stores written before alerts had a change number get the column (all zero)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(alerts)")}
+        if columns and "seq" not in columns:
+            self._db.execute("ALTER TABLE alerts ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")
 
     def _tx(self, statements: Iterable[tuple[str, tuple[Any, ...]]]) -> None:
         with self._lock:
@@ -89,30 +100,62 @@ class SqliteAlertStore(AlertStore):
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
-    @staticmethod
-    def _row(alert: Alert) -> tuple[Any, ...]:
-        return (alert.id, alert.kind, alert.severity, alert.entity, alert.area, alert.feeder,
-                alert.status, alert.work_state, alert.team, alert.assignee, alert.started_at,
-                alert.received_at, alert.closed_at, json.dumps(alert.to_dict()))
+    def _next_seq(self) -> int:
+        """The next change number; callers hold the write transaction, so it is unique."""
+        return self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM alerts").fetchone()[0]
 
     def upsert_alerts(self, alerts: list[Alert]) -> list[Alert]:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                stored = [self._upsert_one(alert) for alert in alerts]
+                seq = self._next_seq()
+                stored = [self._upsert_one(alert, seq + i) for i, alert in enumerate(alerts)]
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
             return stored
 
-    def _upsert_one(self, alert: Alert) -> Alert:
+    def _upsert_one(self, alert: Alert, seq: int) -> Alert:
         row = self._db.execute("SELECT body FROM alerts WHERE id = ?", (alert.id,)).fetchone()
         merged = alert if row is None else merge_sighting(Alert.from_dict(json.loads(row[0])),
                                                          alert)
-        self._db.execute("INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                         self._row(merged))
+        self._db.execute(
+            "INSERT OR REPLACE INTO alerts (id, kind, severity, entity, area, feeder, status, "
+            "work_state, team, assignee, started_at, received_at, closed_at, body, seq) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (merged.id, merged.kind, merged.severity, merged.entity, merged.area, merged.feeder,
+             merged.status, merged.work_state, merged.team, merged.assignee, merged.started_at,
+             merged.received_at, merged.closed_at, json.dumps(merged.to_dict()), seq))
         return merged
+
+    def change_cursor(self) -> int:
+        return self._query("SELECT COALESCE(MAX(seq), 0) FROM alerts")[0][0]
+
+    def changed_since(self, cursor: int, limit: int = 1000) -> tuple[list[Alert], int]:
+        rows = self._query("SELECT seq, body FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?",
+                           (cursor, limit))
+        alerts = [Alert.from_dict(json.loads(body)) for _, body in rows]
+        return alerts, (rows[-1][0] if rows else cursor)
+
+    def acquire_lease(self, name: str, holder: str, ttl_s: float, now: float) -> bool:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT holder, expires_at FROM leases WHERE name = ?",
+                                       (name,)).fetchone()
+                won = row is None or row[0] == holder or row[1] <= now
+                if won:
+                    self._db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)",
+                                     (name, holder, now + ttl_s))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return won
+
+    def release_lease(self, name: str, holder: str) -> None:
+        self._tx([("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))])
 
     def get_alert(self, alert_id: str) -> Alert | None:
         rows = self._query("SELECT body FROM alerts WHERE id = ?", (alert_id,))
@@ -146,7 +189,8 @@ class SqliteAlertStore(AlertStore):
 
     def save_work_order(self, alert: Alert, entry: AuditEntry) -> None:
         self._tx([
-            ("UPDATE alerts SET work_state=?, team=?, assignee=?, closed_at=?, body=? WHERE id=?",
+            ("UPDATE alerts SET work_state=?, team=?, assignee=?, closed_at=?, body=?, "
+             "seq=(SELECT COALESCE(MAX(seq), 0) + 1 FROM alerts) WHERE id=?",
              (alert.work_state, alert.team, alert.assignee, alert.closed_at,
               json.dumps(alert.to_dict()), alert.id)),
             self._audit_insert(entry),

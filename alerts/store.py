@@ -107,6 +107,26 @@ class AlertStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def change_cursor(self) -> int:
+        """The number of the latest change to any alert (0 when there is none)."""
+
+    @abc.abstractmethod
+    def changed_since(self, cursor: int, limit: int = 1000) -> tuple[list[Alert], int]:
+        """Alerts stored or changed after change `cursor`, in order, and the new cursor.
+
+        This is how the notifying dispatcher learns of alerts that any dispatcher
+        (or the API) wrote: intake scales out by Kafka partitions, notifying stays
+        with one leader.
+        """
+
+    @abc.abstractmethod
+    def acquire_lease(self, name: str, holder: str, ttl_s: float, now: float) -> bool:
+        """Take or renew the lease `name` for `ttl_s`; False while another holder has it."""
+
+    @abc.abstractmethod
+    def release_lease(self, name: str, holder: str) -> None: ...
+
+    @abc.abstractmethod
     def get_alert(self, alert_id: str) -> Alert | None: ...
 
     @abc.abstractmethod

@@ -56,6 +56,7 @@ def make_settings(tmp_path: Path, kafka_url: str, mqtt_url: str, hooks: list[str
     settings.alerts.retries = 2
     settings.alerts.retry_backoff_s = 0.05
     settings.alerts.tick_s = 0.02
+    settings.alerts.lease_s = 1.0
     settings.alerts.mqtt_enabled = bool(mqtt_url)
     if policy is not None:
         path = tmp_path / "policy.yaml"
@@ -383,3 +384,42 @@ def test_restart_neither_loses_nor_repeats_a_notification(tmp_path: Path,
         assert sorted(alerts_in(sink.received[1:])) == [["F05-A02"], ["F05-A03"]]
 
     asyncio.run(scenario())
+
+
+def test_two_dispatchers_notify_once_and_the_standby_takes_over(tmp_path: Path,
+                                                                kafka_url: str) -> None:
+    async def scenario() -> tuple[Running, Running, list[Any]]:
+        sink = WebhookSink()
+        settings = make_settings(tmp_path, kafka_url, "", [await sink.start()])
+        settings.alerts.group_by = ["feeder"]
+        settings.alerts.group_wait_s = 1.0
+        first = Running(settings)
+        await asyncio.sleep(0.5)
+        second = Running(settings)
+        try:
+            leaders = (lambda: first.stats.get("leader", 0)  # noqa: E731
+                       + second.stats.get("leader", 0))
+            assert await wait_until(lambda: leaders() == 1, 5)
+            await asyncio.sleep(3.0)
+            areas = [f"F0{f}-A{a:02d}" for f in (6, 7) for a in range(12)]
+            await produce(settings, [finding("low_voltage_zone", area) for area in areas])
+            assert await wait_until(lambda: len(sink.received) == 2, 10)
+            await asyncio.sleep(1.5)
+            leader, standby = (first, second) if first.stats["leader"] else (second, first)
+            await leader.close()
+            assert await wait_until(lambda: standby.stats["leader"] == 1, 5)
+            await produce(settings, [finding("low_voltage_zone", "F06-A99")])
+            assert await wait_until(lambda: len(sink.received) == 3, 10)
+            await asyncio.sleep(1.5)
+        finally:
+            for running in (first, second):
+                if not running.task.done():
+                    await running.close()
+            await sink.stop()
+        return first, second, sink.received
+
+    first, second, received = asyncio.run(scenario())
+    assert sorted(len(r.body["alerts"]) for r in received[:2]) == [12, 12]
+    assert {r.body["group_labels"]["feeder"] for r in received[:2]} == {"F06", "F07"}
+    assert len(received) == 3 and "F06-A99" in alerts_in(received[2:])[0]
+    assert first.stats["alerts_received"] + second.stats["alerts_received"] == 25
