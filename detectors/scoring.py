@@ -11,7 +11,9 @@ mean "this is unusual *for this stream now*". `RobustLikelihood` therefore
    point far beyond the usual surprise (`point_sigmas`), or the mean of the
    last `short` points beyond it (`window_sigmas`, scaled for the window),
    turns into a Gaussian tail probability. A spiky stream (appliances
-   switching) thus learns that big z-scores are its normal.
+   switching) thus learns that big z-scores are its normal;
+3. notices a sensor gone flat: a run of identical values is scored by how
+   unlikely it is given how often this stream repeats a value.
 Point spikes show in the first part, level shifts and changed behaviour in
 the second; the output is the larger, in [0, 1].
 
@@ -76,6 +78,11 @@ class RobustLevel:
                 self.mad = rate * dev
 
 
+MIN_FLAT_RUN = 3          # identical values in a row before a flat line is judged
+REPEAT_FLOOR = 0.01       # least assumed chance that a value repeats
+FLAT_CHANCE = 1e-4        # a run this unlikely (or less) scores towards 1
+
+
 class RobustLikelihood:
     """Robust z-scores plus point and windowed anomaly likelihoods; scores in [0, 1].
 
@@ -100,6 +107,8 @@ class RobustLikelihood:
         self.window: deque[float] = deque(maxlen=short)
         self.hist_mean = 0.0
         self.hist_var = 1.0
+        self.repeat_rate = 0.0
+        self.run = 0
         self.n = 0
         self.last: float | None = None
 
@@ -119,15 +128,23 @@ class RobustLikelihood:
         recent = sum(window) / len(window)
         likelihood = _tail((recent - self.hist_mean) / (sd / math.sqrt(len(window)))
                            - self.window_sigmas)
-        return float(max(point, likelihood))
+        run = self.run + 1 if x == self.last else 0
+        flat = 0.0
+        if run >= MIN_FLAT_RUN:
+            chance = (self.repeat_rate + REPEAT_FLOOR) ** run
+            flat = min(max(1.0 - chance / FLAT_CHANCE, 0.0), 1.0)
+        return float(max(point, likelihood, flat))
 
     def learn_one(self, x: float) -> None:
+        repeated = x == self.last
+        self.run = self.run + 1 if repeated else 0
         value = self._surprise(x)
         self.window.append(value)
         alpha = max(1.0 / (self.n + 1), 1.0 / self.long)
         diff = value - self.hist_mean
         self.hist_mean += alpha * diff
         self.hist_var = (1 - alpha) * (self.hist_var + alpha * diff * diff)
+        self.repeat_rate += alpha * (float(repeated) - self.repeat_rate)
         self.level.learn_one(x)
         if self.last is not None:
             self.change.learn_one(x - self.last)
