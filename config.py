@@ -237,7 +237,7 @@ class TheftSettings:
     match_high: float = 2.5
     llr_min: float = 2.0
     evidence_cap: float = 12.0
-    evidence_threshold: float = 12.0
+    evidence_threshold: float = 10.0
     evidence_decay: float = 0.5
     calm_decay: float = 0.9
     min_bins: int = 2

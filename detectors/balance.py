@@ -154,7 +154,7 @@ class EnergyBalance:
         suspicious = warm and z > self.theft.loss_z and sum_r > self.theft.min_excess_kwh
         if suspicious:
             self._attribute(table, base, bal, s_re, s_ee, bin_kwh, complete & ~stuck, flagged,
-                            slot, sum_r, n, var, bin_start, area_kwh)
+                            accused, slot, sum_r, n, var, bin_start, area_kwh)
         else:
             self._decay(table, bal, factor=self.theft.calm_decay)
         self._judge_theft(table, episodes, bin_end, flagged)
@@ -216,8 +216,8 @@ class EnergyBalance:
 
     def _attribute(self, table: MeterTable, base: MeterBaselines, bal: dict, s_re: np.ndarray,
                    s_ee: np.ndarray, bin_kwh: np.ndarray, usable: np.ndarray,
-                   flagged: np.ndarray, slot: int, sum_r: float, n: float, var: float,
-                   bin_start: float, area_kwh: float) -> None:
+                   flagged: np.ndarray, accused: np.ndarray, slot: int, sum_r: float,
+                   n: float, var: float, bin_start: float, area_kwh: float) -> None:
         """Score every meter as the explanation of the bin's unexplained energy.
 
         Level: how much giving the excess back to meter j restores j's own
@@ -259,7 +259,13 @@ class EnergyBalance:
             col["stolen_kwh"][culprit] += sum_r
             return
         self._decay(table, bal)
-        z = sum_r / max(math.sqrt(bal.get("bin_var", 0.0)), MIN_BIN_SD_KWH)
+        # what meters already accused of theft usually take is not a leak
+        known = float((col["stolen_kwh"][accused]
+                       / np.maximum(col["evidence_bins"][accused], 1)).sum())
+        rest = sum_r - known
+        z = rest / max(math.sqrt(bal.get("bin_var", 0.0)), MIN_BIN_SD_KWH)
+        if z <= t.loss_z:
+            return
         if bal.get("leak_ev", 0.0) <= 0:
             bal["leak_since"] = bin_start
             bal["leak_bins"] = 0
@@ -267,7 +273,7 @@ class EnergyBalance:
             bal["leak_area_kwh"] = 0.0
         bal["leak_ev"] = bal.get("leak_ev", 0.0) + min(z, t.evidence_cap)
         bal["leak_bins"] = bal.get("leak_bins", 0) + 1
-        bal["leak_kwh"] = bal.get("leak_kwh", 0.0) + sum_r
+        bal["leak_kwh"] = bal.get("leak_kwh", 0.0) + rest
         bal["leak_area_kwh"] = bal.get("leak_area_kwh", 0.0) + area_kwh
 
     def _decay(self, table: MeterTable, bal: dict, keep: int = -1,
