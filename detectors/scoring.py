@@ -17,7 +17,8 @@ mean "this is unusual *for this stream now*". `RobustLikelihood` therefore
 Point spikes show in the first part, level shifts and changed behaviour in
 the second; the output is the larger, in [0, 1].
 
-`HalfSpaceTrees` wraps River's `river.anomaly.HalfSpaceTrees` on the value
+`HalfSpaceTrees` wraps River's Half-Space Trees (the Cython drop-in of
+`gridwatch.ext`, same scores as `river.anomaly.HalfSpaceTrees`) on the value
 and its difference, min-max scaled into the middle half of [0, 1] (River's
 trees expect features in [0, 1]; the margins leave room for new extremes).
 """
@@ -29,7 +30,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from river import anomaly, preprocessing
+from river import preprocessing
+
+from gridwatch.ext import HalfSpaceTrees
 
 
 def _tail(z: float) -> float:
@@ -165,8 +168,8 @@ class HalfSpaceTreesScorer:
     def __init__(self, n_trees: int = 10, height: int = 6, window_size: int = 250,
                  seed: int = 42) -> None:
         self.scaler = preprocessing.MinMaxScaler()
-        self.model = anomaly.HalfSpaceTrees(n_trees=n_trees, height=height,
-                                            window_size=window_size, seed=seed)
+        self.model = HalfSpaceTrees(n_trees=n_trees, height=height, window_size=window_size,
+                                    seed=seed)
         self.last: float | None = None
 
     def _features(self, x: float) -> dict[str, float]:
