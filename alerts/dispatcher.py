@@ -228,6 +228,7 @@ class Dispatcher:
                     next_escalation_check = now + ESCALATION_CHECK_S
                     for alert_id, pendings in engine.escalations_due(now):
                         self._spawn(self._escalate(engine, alert_id, pendings))
+                engine.save_records()
             await asyncio.sleep(tick)
 
     def _spawn(self, coroutine: Any) -> None:
@@ -252,13 +253,14 @@ class Dispatcher:
 
     async def _drain(self) -> None:
         """Let deliveries in flight finish (briefly), so a clean stop repeats nothing."""
-        if not self.tasks:
-            return
-        _, late = await asyncio.wait(set(self.tasks), timeout=SHUTDOWN_GRACE_S)
-        for task in late:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*late, return_exceptions=True)
+        if self.tasks:
+            _, late = await asyncio.wait(set(self.tasks), timeout=SHUTDOWN_GRACE_S)
+            for task in late:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*late, return_exceptions=True)
+        if self.engine is not None:
+            self.engine.save_records()
 
 
 async def run_dispatcher(settings: Settings, stop: asyncio.Event,

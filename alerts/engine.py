@@ -48,6 +48,7 @@ class AlertEngine:
         self.active: dict[str, Alert] = {}
         self.memberships: dict[str, int] = {}
         self.settled: set[str] = set()
+        self.unsaved: dict[tuple[str, str], NotifyRecord] = {}
 
     def restore(self, now: float) -> None:
         """Rebuild groups after a restart from the store's alerts and notification log."""
@@ -168,9 +169,19 @@ class AlertEngine:
         if ok:
             record = NotifyRecord(note.group_key, pending.integration.name, now,
                                   [a.id for a in note.firing], [a.id for a in note.resolved])
-            self.store.put_notify_record(record)
             group.records[record.integration] = record
+            self.unsaved[(group.key, record.integration)] = record
         self._prune(group)
+
+    def save_records(self) -> None:
+        """Persist what integrations were told since the last call, in one transaction.
+
+        Called every scheduler tick: a crash in between costs a re-send of those
+        notifications (same ids), never a lost one.
+        """
+        if self.unsaved:
+            self.store.put_notify_records(list(self.unsaved.values()))
+            self.unsaved.clear()
 
     def _prune(self, group: AlertGroup) -> None:
         """Drop resolved alerts nobody still believes firing; drop empty groups."""
@@ -184,6 +195,8 @@ class AlertEngine:
                 self.active.pop(alert_id, None)
         if not group.alerts:
             del self.groups[group.key]
+            for integration in group.records:
+                self.unsaved.pop((group.key, integration), None)
             if group.records:
                 self.store.delete_notify_records(group.key)
 

@@ -211,10 +211,10 @@ class SqliteAlertStore(AlertStore):
                            "FROM notify_log")
         return [NotifyRecord(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4])) for r in rows]
 
-    def put_notify_record(self, record: NotifyRecord) -> None:
+    def put_notify_records(self, records: list[NotifyRecord]) -> None:
         self._tx([("INSERT OR REPLACE INTO notify_log VALUES (?,?,?,?,?)",
-                   (record.group_key, record.integration, record.sent_at,
-                    json.dumps(sorted(record.firing)), json.dumps(sorted(record.resolved))))])
+                   (r.group_key, r.integration, r.sent_at, json.dumps(sorted(r.firing)),
+                    json.dumps(sorted(r.resolved)))) for r in records])
 
     def delete_notify_records(self, group_key: str) -> None:
         self._tx([("DELETE FROM notify_log WHERE group_key = ?", (group_key,))])

@@ -148,7 +148,8 @@ class AlertStore(abc.ABC):
     def get_notify_records(self) -> list[NotifyRecord]: ...
 
     @abc.abstractmethod
-    def put_notify_record(self, record: NotifyRecord) -> None: ...
+    def put_notify_records(self, records: list[NotifyRecord]) -> None:
+        """Replace what these integrations were told, in one transaction."""
 
     @abc.abstractmethod
     def delete_notify_records(self, group_key: str) -> None: ...

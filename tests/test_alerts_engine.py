@@ -78,6 +78,7 @@ class Harness:
             note = pending.notification
             out.append((note.integration, [a.entity for a in note.firing],
                         [a.entity for a in note.resolved]))
+        self.engine.save_records()
         return out
 
 
