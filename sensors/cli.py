@@ -112,31 +112,43 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from gridwatch.detectors.evaluation.harness import evaluate, write_outputs
+    from gridwatch.detectors.evaluation.matching import merge
     from gridwatch.sensors.scenarios import ScenarioError
 
     settings = load_settings(args.config)
     if args.days is not None and args.days < 1:
         return _fail("evaluate", "--days must be at least 1")
-    try:
-        seed = settings.simulator.seed if args.seed is None else args.seed
-        outcome = evaluate(args.scenario, seed, args.days, settings.detectors,
-                           progress=not args.json, labels_path=args.labels)
-    except (ScenarioError, ValueError) as exc:
-        return _fail("evaluate", str(exc))
-    report = args.report or str(Path(DEFAULT_REPORT_DIR) / (
-        f"{outcome.meta.get('scenario', 'run')}-seed{outcome.meta.get('seed')}.html"))
-    try:
-        html_path, json_path = write_outputs(outcome, report)
-    except OSError as exc:
-        return _fail("evaluate", f"cannot write the report {report}: {exc.strerror or exc}", 1)
+    seeds = args.seed or [settings.simulator.seed]
+    outcomes, written = [], []
+    for seed in seeds:
+        try:
+            outcome = evaluate(args.scenario, seed, args.days, settings.detectors,
+                               progress=not args.json, labels_path=args.labels)
+        except (ScenarioError, ValueError) as exc:
+            return _fail("evaluate", str(exc))
+        name = f"{outcome.meta.get('scenario', 'run')}-seed{outcome.meta.get('seed')}.html"
+        report = Path(DEFAULT_REPORT_DIR) / name if not args.report else Path(args.report)
+        if args.report and len(seeds) > 1:
+            report = report.with_name(f"{report.stem}-seed{seed}{report.suffix}")
+        try:
+            written.append(write_outputs(outcome, report))
+        except OSError as exc:
+            return _fail("evaluate", f"cannot write the report {report}: {exc.strerror or exc}",
+                         1)
+        outcomes.append(outcome)
+    summary = merge([o.evaluation for o in outcomes]).to_dict()
     if args.json:
-        print(json.dumps(outcome.summary(), sort_keys=True))
-        print(f"report written to {html_path}", file=sys.stderr)
-    else:
-        _print_table(outcome.summary()["kinds"])
+        print(json.dumps(summary, sort_keys=True))
+        for html_path, _ in written:
+            print(f"report written to {html_path}", file=sys.stderr)
+        return 0
+    if len(seeds) > 1:
+        print(f"pooled over seeds {', '.join(map(str, seeds))}")
+    _print_table(summary["kinds"])
+    for outcome, (html_path, json_path) in zip(outcomes, written, strict=True):
         meta = outcome.meta
-        print(f"\n{meta['readings']} readings in {meta['batches']} batches, {meta['wall_s']} s "
-              f"({meta['readings_per_s']} readings/s)")
+        print(f"\nseed {meta.get('seed')}: {meta['readings']} readings in {meta['batches']} "
+              f"batches, {meta['wall_s']} s ({meta['readings_per_s']} readings/s)")
         for message, count in sorted(outcome.run.detector_errors.items()):
             print(f"detector error on {count} batches: {message}")
         print(f"report: {html_path}\ndetails: {json_path}")
@@ -201,8 +213,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "false alerts.")
     ev.add_argument("--scenario", required=True, metavar="FILE",
                     help="scenario YAML, or a .parquet stream file")
-    ev.add_argument("--seed", type=int, default=None,
-                    help="scenario seed (default: simulator.seed)")
+    ev.add_argument("--seed", type=int, nargs="+", default=None, metavar="N",
+                    help="scenario seed(s); several seeds pool their scores, one report each "
+                         "(default: simulator.seed)")
     ev.add_argument("--labels", metavar="FILE.json",
                     help="score against these labels instead (e.g. from closed work orders)")
     ev.add_argument("--days", type=int, default=None, help="days to simulate "

@@ -75,3 +75,13 @@ def test_cli_names_a_bad_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[
     bad.write_text("events: [{kind: teleport}]\n")
     assert main(["evaluate", "--scenario", str(bad)]) == 2
     assert "events[0].kind" in capsys.readouterr().err
+
+
+def test_cli_pools_several_seeds(tiny: Path, tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["evaluate", "--scenario", str(tiny), "--seed", "2", "5", "--json",
+                 "--report", str(tmp_path / "multi.html")])
+    pooled = json.loads(capsys.readouterr().out)["kinds"]
+    assert code == 0
+    assert pooled["outage_area"]["events"] == 2 and pooled["meter_power_loss"]["events"] == 2
+    assert (tmp_path / "multi-seed2.html").exists() and (tmp_path / "multi-seed5.html").exists()

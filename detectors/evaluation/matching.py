@@ -209,3 +209,27 @@ def score(labels: list[Label], findings: list[Finding]) -> Evaluation:
             else:
                 kinds[kind].missed.append(label)
     return Evaluation(kinds, verdicts)
+
+
+def merge(evaluations: list[Evaluation]) -> Evaluation:
+    """Pool several runs (e.g. seeds) into one score: counts add up, delays pool.
+
+    >>> lb = Label("phase_loss", "A1", "area", "A1", "F1", 0.0, 3600.0)
+    >>> hit = Finding("phase_loss", "A1", "area", "A1", "F1", 900, 900)
+    >>> pooled = merge([score([lb], [hit]), score([lb], [])]).kinds["phase_loss"]
+    >>> (pooled.events, pooled.alerts, pooled.recall, pooled.delays_s)
+    (2, 1, 0.5, [900.0])
+    """
+    kinds: dict[str, KindScore] = {}
+    for evaluation in evaluations:
+        for kind, part in evaluation.kinds.items():
+            pooled = kinds.setdefault(kind, KindScore(kind))
+            pooled.events += part.events
+            pooled.alerts += part.alerts
+            pooled.true_alerts += part.true_alerts
+            pooled.explained_alerts += part.explained_alerts
+            pooled.found += part.found
+            pooled.delays_s += part.delays_s
+            pooled.missed += part.missed
+            pooled.false_alerts += part.false_alerts
+    return Evaluation(kinds, [v for evaluation in evaluations for v in evaluation.verdicts])
