@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gridwatch.detectors.base import RESOLVED, Finding
 from gridwatch.detectors.evaluation.matching import EARLY_S, score, tolerance_s
@@ -96,3 +98,24 @@ def test_delay_percentiles() -> None:
     s = score(labels, alerts).kinds["phase_loss"]
     assert s.delay(50) == pytest.approx(2.5 * 900)
     assert s.delay(95) == pytest.approx(3.85 * 900)
+
+
+KINDS_SAMPLE = ["theft_bypass", "outage_area", "outage_feeder", "meter_power_loss"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(KINDS_SAMPLE), st.integers(0, 3),
+                          st.integers(0, 200), st.integers(1, 50)), max_size=8),
+       st.lists(st.tuples(st.sampled_from(KINDS_SAMPLE), st.integers(0, 3),
+                          st.integers(0, 260)), max_size=12))
+def test_every_alert_is_judged_once_and_scores_stay_in_range(raw_labels, raw_alerts) -> None:
+    labels = [label(kind, f"M{e}", start * H, (start + length) * H) for kind, e, start, length
+              in raw_labels]
+    alerts = [alert(kind, f"M{e}", at * H) for kind, e, at in raw_alerts]
+    result = score(labels, alerts)
+    assert len(result.verdicts) == len(alerts)
+    for s in result.kinds.values():
+        assert s.true_alerts + s.explained_alerts + len(s.false_alerts) == s.alerts
+        assert s.found + len(s.missed) == s.events
+        for value in (s.precision, s.recall, s.f1):
+            assert value is None or 0.0 <= value <= 1.0
