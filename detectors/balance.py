@@ -30,9 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from gridwatch.config import LeakageSettings, TheftSettings
-from gridwatch.detectors.consumption import MeterBaselines, peer_factor
+from gridwatch.detectors.consumption import MeterBaselines, baseline_params, peer_factor
 from gridwatch.detectors.episodes import Episodes
-from gridwatch.detectors.state import BINS_PER_DAY, AreaState, MeterTable
+from gridwatch.detectors.state import BINS_PER_DAY, MeterTable, add_kernel_columns, bind_kernel
+from gridwatch.ext import SeasonalBaseline
 
 NAME = "energy_balance"
 TL_FADING = 0.85          # weight kept by the technical-loss fit per healthy bin merged
@@ -41,8 +42,10 @@ HONEST_DROP = 1.5         # calm_drop from which a meter's drop is taken as hone
 LEARN_DROP_Z = 2.5        # a meter this far under its baseline is not learned from
 MIN_BIN_SD_KWH = 0.05     # floor of the standard deviation of a bin's unexplained energy
 LEAK_CHECK_BIN = 0         # 00:00-06:00: the bin where load-driven loss is least
-BASELINE_BANK = "meter_baseline"
+BASELINE_PREFIX = "base_"
 THEFT_KINDS = ("theft_bypass", "theft_night_bypass", "theft_meter_stopped")
+add_kernel_columns(BASELINE_PREFIX, SeasonalBaseline,
+                   baseline_params(BINS_PER_DAY, fading=0.1, warmup=3))
 
 
 @dataclass
@@ -108,20 +111,20 @@ class EnergyBalance:
 
     # ---------------------------------------------------------------- per bin
     def close_bin(self, bin_id: int, table: MeterTable, bal: dict, episodes: Episodes,
-                  stuck: np.ndarray, flagged: np.ndarray, accused: np.ndarray,
-                  state: AreaState) -> BinClose | None:
+                  stuck: np.ndarray, flagged: np.ndarray, accused: np.ndarray
+                  ) -> BinClose | None:
         """Judge the bin that just ended; reset the bin accumulators.
 
         `flagged` marks meters with an open theft sign (tamper, phase,
         reverse): they are first suspects for unexplained energy, and their
         theft is already reported under that sign. `accused` marks meters
         with an open balance theft alert; neither kind learns its baseline.
-        The meters' seasonal baselines are a kernel bank of `state`.
+        The meters' seasonal baselines are a kernel bank on `table`'s columns.
         """
         t = self.theft
-        base = state.bank(BASELINE_BANK, lambda raw: MeterBaselines(
-            raw, BINS_PER_DAY, t.baseline_fading, t.baseline_warmup_days))
-        base.grow(len(table))
+        base = MeterBaselines(bind_kernel(
+            table, BASELINE_PREFIX, SeasonalBaseline,
+            baseline_params(BINS_PER_DAY, t.baseline_fading, t.baseline_warmup_days)))
         return self._close(bin_id, table, bal, episodes, stuck, flagged, accused, base)
 
     def _close(self, bin_id: int, table: MeterTable, bal: dict, episodes: Episodes,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 
 from gridwatch.ext import SeasonalBaseline
-from gridwatch.ext.state import pack, unpack
 
 MIN_SIGMA_KWH = 0.02
 REL_SIGMA_FLOOR = 0.15
@@ -38,16 +37,21 @@ def peer_factor(values: np.ndarray, mean: np.ndarray, usable: np.ndarray,
     return float(np.clip(np.median(values[ok] / mean[ok]), 0.5, 2.0))
 
 
+def baseline_params(slots: int, fading: float, warmup: int) -> dict[str, object]:
+    """Parameters of the `SeasonalBaseline` kernel as the detectors use it."""
+    return {"n_slots": slots, "fading_factor": fading, "clip": CLIP_SIGMAS, "warmup": warmup,
+            "min_scale": MIN_SIGMA_KWH}
+
+
 class MeterBaselines:
-    """Seasonal baseline of every meter of an area: the `gridwatch.ext.SeasonalBaseline` kernel.
+    """Seasonal baseline of a set of meters: the `gridwatch.ext.SeasonalBaseline` kernel.
 
     The kernel keeps, per meter and slot, an EW level and EW absolute
     deviation with winsorised updates (Cython, one call per slot for all
-    meters). Its parameters come from the settings on every use, its arrays
-    from the area state, so a reconfigured fading factor applies at once.
+    meters). The worker binds it to the area state's columns
+    (`gridwatch.detectors.state.bind_kernel`); `theft rank` gives it its own.
 
-    >>> base = MeterBaselines(None, slots=1, fading=0.5, warmup=2)
-    >>> base.grow(2)
+    >>> base = MeterBaselines(SeasonalBaseline(2, **baseline_params(1, 0.5, 2)))
     >>> for x in (10.0, 12.0, 11.0):
     ...     base.learn(0, np.array([x, np.nan]))
     >>> mu, sigma, warm = base.expected(0, 1.0)
@@ -55,21 +59,8 @@ class MeterBaselines:
     ([True, False], 11.0)
     """
 
-    def __init__(self, raw: bytes | None, slots: int, fading: float, warmup: int) -> None:
-        params = {"n_slots": slots, "fading_factor": fading, "clip": CLIP_SIGMAS,
-                  "warmup": warmup, "min_scale": MIN_SIGMA_KWH}
-        if raw is None:
-            self.bank = SeasonalBaseline(0, **params)
-            return
-        self.bank = SeasonalBaseline.from_bytes(raw)
-        if any(getattr(self.bank, key) != value for key, value in params.items()):
-            _, _, arrays = unpack(raw)
-            self.bank = SeasonalBaseline.from_bytes(pack("SeasonalBaseline", params, arrays))
-
-    def grow(self, meters: int) -> None:
-        """Make room for meters seen for the first time."""
-        if self.bank.n_meters < meters:
-            self.bank.grow(meters)
+    def __init__(self, bank: SeasonalBaseline) -> None:
+        self.bank = bank
 
     def expected(self, slot: int, factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(expected value, its standard deviation, warmed-up mask) of every meter at `slot`,
@@ -86,9 +77,6 @@ class MeterBaselines:
     def learn(self, slot: int, values: np.ndarray) -> None:
         """Fold one period in; NaN entries (missing, suspicious) are not learned."""
         self.bank.update_many(slot, np.ascontiguousarray(values, dtype=np.float64))
-
-    def to_bytes(self) -> bytes:
-        return self.bank.to_bytes()
 
 
 class ConsumptionDrop:
@@ -109,8 +97,8 @@ class ConsumptionDrop:
 
     def __init__(self, meters: int, slots: int, fading: float = 0.1, warmup: int = 5,
                  allowance: float = 1.0, scale: float = 8.0, learn_z: float = 2.0) -> None:
-        self.baselines = MeterBaselines(None, slots, fading, warmup)
-        self.baselines.grow(meters)
+        self.baselines = MeterBaselines(
+            SeasonalBaseline(meters, **baseline_params(slots, fading, warmup)))
         self.cusum = np.zeros(meters)
         self.peak = np.zeros(meters)
         self.allowance, self.scale, self.learn_z = allowance, scale, learn_z

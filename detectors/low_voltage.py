@@ -11,8 +11,8 @@ day by default: a weak branch is low every evening, it is one zone).
 
 Voltage qualification rate (GB/T 12325 practice) = intervals within limits /
 monitored intervals, accumulated per point and per area per day by the
-Cython `VoltageQualification` kernel of `gridwatch.ext`, whose state rides
-in the area state's kernel banks.
+Cython `VoltageQualification` kernel of `gridwatch.ext`, working in place
+on the area state's columns.
 """
 
 from __future__ import annotations
@@ -25,16 +25,17 @@ import numpy as np
 
 from gridwatch.config import LowVoltageSettings
 from gridwatch.detectors.episodes import Episodes
-from gridwatch.detectors.state import AreaState
+from gridwatch.detectors.state import MeterTable, add_kernel_columns, bind_kernel
 from gridwatch.ext import VoltageQualification
-from gridwatch.ext.state import pack, unpack
 
 DAY_S = 86_400
 KIND = "low_voltage_zone"
 NAME = "low_voltage"
-BANK = "voltage_qualification"
+PREFIX = "vq_"
 BELOW, UNMONITORED = 1, 3
 ZONE_SIZE = 20
+add_kernel_columns(PREFIX, VoltageQualification,
+                   {"lower_v": 198.0, "upper_v": 235.4, "dead_v": 50.0})
 
 
 @dataclass
@@ -60,11 +61,11 @@ class LowVoltageZoneDetector:
 
     >>> from gridwatch.config import LowVoltageSettings
     >>> det = LowVoltageZoneDetector(LowVoltageSettings(min_consecutive_intervals=2))
-    >>> state, area, ep = LowVoltageState(), AreaState(), Episodes({}, "A1", "F1")
-    >>> _ = area.meters.index_of(["m1", "m2", "m3"])
+    >>> state, table, ep = LowVoltageState(), MeterTable(), Episodes({}, "A1", "F1")
+    >>> _ = table.index_of(["m1", "m2", "m3"])
     >>> low = np.array([190.0, 192.0, 221.0])
-    >>> _ = det.observe(state, area, ep, 900, low)
-    >>> rate = det.observe(state, area, ep, 1800, low)
+    >>> _ = det.observe(state, table, ep, 900, low)
+    >>> rate = det.observe(state, table, ep, 1800, low)
     >>> [f.kind for f in ep.findings], round(rate, 3)
     (['low_voltage_zone'], 0.333)
     """
@@ -74,32 +75,20 @@ class LowVoltageZoneDetector:
     def __init__(self, settings: LowVoltageSettings) -> None:
         self.settings = settings
 
-    def _bank(self, state: AreaState, phases: np.ndarray) -> VoltageQualification:
-        """The area's qualification bank, sized to its meters, limits from the settings."""
+    def _bank(self, table: MeterTable) -> VoltageQualification:
+        """The qualification kernel on the table's columns, limits from the settings."""
         s = self.settings
-        params = {"lower_v": s.single_phase.lower_v, "upper_v": s.single_phase.upper_v,
-                  "dead_v": s.dead_voltage_v}
-
-        def build(raw: bytes | None) -> VoltageQualification:
-            if raw is None:
-                return VoltageQualification(0, **params)
-            bank = VoltageQualification.from_bytes(raw)
-            if all(getattr(bank, key) == value for key, value in params.items()):
-                return bank
-            _, _, arrays = unpack(raw)
-            return VoltageQualification.from_bytes(pack("VoltageQualification", params, arrays))
-
-        bank = state.bank(BANK, build)
-        if bank.n_meters < len(phases):
-            bank.grow(len(phases))
-        three = s.three_phase
-        lower = np.where(phases == 3, three.lower_v, s.single_phase.lower_v)
-        upper = np.where(phases == 3, three.upper_v, s.single_phase.upper_v)
-        for i in np.flatnonzero((bank.lowers != lower) | (bank.uppers != upper)):
-            bank.set_limits(int(i), float(lower[i]), float(upper[i]))
+        bank = bind_kernel(table, PREFIX, VoltageQualification, {
+            "lower_v": s.single_phase.lower_v, "upper_v": s.single_phase.upper_v,
+            "dead_v": s.dead_voltage_v})
+        three = table.col["phases"] == 3
+        table.col[PREFIX + "lowers"][:] = np.where(three, s.three_phase.lower_v,
+                                                   s.single_phase.lower_v)
+        table.col[PREFIX + "uppers"][:] = np.where(three, s.three_phase.upper_v,
+                                                   s.single_phase.upper_v)
         return bank
 
-    def observe(self, state: LowVoltageState, area_state: AreaState, episodes: Episodes,
+    def observe(self, state: LowVoltageState, table: MeterTable, episodes: Episodes,
                 ts: float, volts: np.ndarray, judge: bool = True) -> float | None:
         """Account one interval; judge the zone unless `judge` is False; return the
         area's day-to-date qualification rate (None before any monitored point).
@@ -110,8 +99,8 @@ class LowVoltageZoneDetector:
         With `judge` False (an outage, a sag, an overload explains the low
         voltage) the qualification is still accounted, the zone left alone.
         """
-        meters = area_state.meters.meters
-        bank = self._bank(area_state, area_state.meters.col["phases"])
+        meters = table.meters
+        bank = self._bank(table)
         day = int(ts // DAY_S)
         if day != state.day:
             state.day = day

@@ -135,7 +135,7 @@ class AreaPipeline:
             closed = self.balance.close_bin(
                 bal["bin"], table, bal, episodes,
                 _mask(table, episodes, ("dq_stuck_meter",)),
-                _mask(table, episodes, SIGN_KINDS), _mask(table, episodes, THEFT_KINDS), state)
+                _mask(table, episodes, SIGN_KINDS), _mask(table, episodes, THEFT_KINDS))
             if closed is not None:
                 points.append(MetricPoint("gridwatch_balance", tags, {
                     "excess_kwh": closed.excess_kwh, "excess_z": closed.z,
@@ -154,7 +154,7 @@ class AreaPipeline:
         lv_state = LowVoltageState.from_dict(scalars.get("low_voltage") or {})
         judge = not (view.area_dark or view.voltage_departure or view.heavy_load
                      or episodes.is_open("transformer_overload", batch.area))
-        rate = self.low_voltage.observe(lv_state, state, episodes, ts, volts, judge)
+        rate = self.low_voltage.observe(lv_state, table, episodes, ts, volts, judge)
         scalars["low_voltage"] = lv_state.to_dict()
 
         col["last_ts"][rows] = ts

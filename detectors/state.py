@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +50,28 @@ METER_COLUMNS: dict[str, tuple[str, tuple[int, ...], float]] = {
     "calm_drop": ("f4", (), 0.0),           # recent balanced bins spent under baseline
     "phase_run": ("i2", (), 0),             # intervals with one phase missing (3-phase)
 }
+
+
+def add_kernel_columns(prefix: str, kernel: type, params: dict[str, Any]) -> None:
+    """Give a `gridwatch.ext` kernel bank's per-meter arrays a column each.
+
+    The bank's layout spec (``_ARRAYS``: name, dtype, trailing shape, fill,
+    where a string names a constructor parameter) becomes columns named
+    ``prefix + name``; `bind_kernel` then points a bank at them, so the
+    Cython kernel updates the area state in place and nothing is copied.
+    """
+    for name, dtype, shape, fill in kernel._ARRAYS:
+        dims = tuple(params[d] if isinstance(d, str) else d for d in shape)
+        value = params[fill] if isinstance(fill, str) else fill
+        METER_COLUMNS[prefix + name] = (dtype, dims, value)
+
+
+def bind_kernel(table: MeterTable, prefix: str, kernel: type, params: dict[str, Any]) -> Any:
+    """A bank of `kernel` with `params` working on the table's columns (see
+    `add_kernel_columns`); rebind after the table grows."""
+    bank = kernel(0, **params)
+    bank._bind(*(table.col[prefix + name] for name, *_ in kernel._ARRAYS))
+    return bank
 
 
 class MeterTable:
@@ -96,47 +117,23 @@ class MeterTable:
 
 @dataclass
 class AreaState:
-    """Everything the detectors remember about one area between batches.
-
-    `banks` holds the serialised state of `gridwatch.ext` kernel banks (one
-    row per meter, in table order), loaded by the detector that owns them
-    only when it needs them.
-    """
+    """Everything the detectors remember about one area between batches."""
 
     meters: MeterTable = field(default_factory=MeterTable)
     scalars: dict[str, Any] = field(default_factory=dict)
-    banks: dict[str, bytes] = field(default_factory=dict)
-    live: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    def bank(self, name: str, build: Callable[[bytes | None], Any]) -> Any:
-        """The kernel bank `name`, decoded once per state object and kept live.
-
-        `build` gets the stored bytes (None for a new area) and returns the
-        bank with the current parameters, so a reconfigure applies at the
-        next batch. `dumps` writes live banks back.
-        """
-        bank = self.live.get(name)
-        if bank is None:
-            bank = build(self.banks.get(name))
-            self.live[name] = bank
-        return bank
 
     def dumps(self) -> bytes:
         """Serialise to bytes for the worker's Faust table."""
-        for name, bank in self.live.items():
-            self.banks[name] = bank.to_bytes()
         columns = self.meters.col
         header = {
             "meters": self.meters.meters,
             "scalars": self.scalars,
             "columns": [[name, columns[name].dtype.str, list(columns[name].shape)]
                         for name in columns],
-            "banks": [[name, len(blob)] for name, blob in self.banks.items()],
         }
         head = json.dumps(header, separators=(",", ":")).encode()
         body = b"".join(np.ascontiguousarray(columns[name]).tobytes() for name in columns)
-        return (MAGIC + struct.pack("<I", len(head)) + head + body
-                + b"".join(self.banks.values()))
+        return MAGIC + struct.pack("<I", len(head)) + head + body
 
     @classmethod
     def loads(cls, raw: bytes | None) -> AreaState:
@@ -168,10 +165,6 @@ class AreaState:
             columns[name] = np.frombuffer(raw, dtype=dt, count=count,
                                           offset=offset).reshape(shape).copy()
             offset += count * dt.itemsize
-        banks: dict[str, bytes] = {}
-        for name, size in header.get("banks", []):
-            banks[name] = bytes(raw[offset:offset + size])
-            offset += size
         if offset != len(raw):
             raise ValueError(f"detector state is {len(raw)} bytes, header describes {offset}")
-        return cls(MeterTable(header["meters"], columns), header["scalars"], banks)
+        return cls(MeterTable(header["meters"], columns), header["scalars"])
