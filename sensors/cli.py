@@ -2,6 +2,7 @@
 
 simulate --live              publish the configured grid to MQTT in accelerated time
 simulate --scenario F --out  write a labelled scenario run to a Parquet stream file
+simulate --real-data D --out write a label-free stream driven by real series (false alarms)
 replay FILE                  publish a stream file to MQTT at any speed
 evaluate --scenario F        score the production detectors against a scenario's labels
 """
@@ -52,7 +53,7 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.seed is not None:
         settings.simulator.seed = args.seed
     if args.out:
-        return _simulate_offline(args, settings.simulator.seed)
+        return _simulate_offline(args, settings)
     bad_rate = _pacing(args, settings)
     if isinstance(bad_rate, str):
         return _fail("simulate", bad_rate)
@@ -71,16 +72,22 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _simulate_offline(args: argparse.Namespace, seed: int) -> int:
+def _simulate_offline(args: argparse.Namespace, settings: Settings) -> int:
     from gridwatch.sensors.offline import scenario_run, write_parquet
+    from gridwatch.sensors.realdata import real_data_run
     from gridwatch.sensors.scenarios import ScenarioError, load_scenario
 
-    if not args.scenario:
-        return _fail("simulate", "--out needs --scenario FILE (e.g. scenarios/default.yaml)")
+    if bool(args.scenario) == bool(args.real_data):
+        return _fail("simulate", "--out needs either --scenario FILE (e.g. "
+                                 "scenarios/default.yaml) or --real-data DIR")
     if not str(args.out).endswith(".parquet"):
         return _fail("simulate", f"--out must name a .parquet file, got {args.out}")
+    seed = settings.simulator.seed
     try:
-        run = scenario_run(load_scenario(args.scenario), seed, args.days)
+        if args.real_data:
+            run = real_data_run(args.real_data, settings.simulator, args.days)
+        else:
+            run = scenario_run(load_scenario(args.scenario), seed, args.days)
     except (ScenarioError, ValueError) as exc:
         return _fail("simulate", str(exc))
     try:
@@ -144,13 +151,16 @@ def _evaluate(args: argparse.Namespace) -> int:
         return 0
     if len(seeds) > 1:
         print(f"pooled over seeds {', '.join(map(str, seeds))}")
-    _print_table(summary["kinds"])
+    if summary["kinds"]:
+        _print_table(summary["kinds"])
+    else:
+        print("no labels and no alerts")
     for outcome, (html_path, json_path) in zip(outcomes, written, strict=True):
         meta = outcome.meta
         print(f"\nseed {meta.get('seed')}: {meta['readings']} readings in {meta['batches']} "
               f"batches, {meta['wall_s']} s ({meta['readings_per_s']} readings/s)")
-        for message, count in sorted(outcome.run.detector_errors.items()):
-            print(f"detector error on {count} batches: {message}")
+        for message, count in sorted(outcome.run.dead_letters.items()):
+            print(f"dead letters ({count} batches): {message}")
         print(f"report: {html_path}\ndetails: {json_path}")
     return 0
 
@@ -189,6 +199,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sim.add_argument("--live", action="store_true", help="publish to the configured MQTT broker")
     sim.add_argument("--scenario", metavar="FILE",
                      help="scenario YAML: its grid and problems (live or into --out)")
+    sim.add_argument("--real-data", metavar="DIR",
+                     help="with --out: a label-free stream whose loads and supply voltage are "
+                          "real series from DIR (UCI household, ETDataset), for false alarms")
     sim.add_argument("--out", metavar="FILE.parquet", help="write the stream to this file")
     sim.add_argument("--seed", type=int, default=None,
                      help="seed of the grid and the scenario (default: simulator.seed)")

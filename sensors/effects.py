@@ -20,6 +20,7 @@ EVENT_BIT = {name: 1 << i for i, name in enumerate(EVENT_CODES)}
 # name -> (shape kind, dtype, neutral value). "atk": (area, time, meter slot);
 # "at": (area, time); "atp": (area, time, phase).
 _ARRAYS: dict[str, tuple[str, type, object]] = {
+    "base_demand_kw": ("atk", np.float64, np.nan),  # replaces the modelled demand (real data)
     "demand_scale": ("atk", np.float64, 1.0),     # true demand multiplier (overload)
     "supplied": ("atk", np.bool_, True),           # False: meter has no supply (outage)
     "metered_share": ("atk", np.float64, 1.0),     # share of true energy the register counts

@@ -94,6 +94,8 @@ def simulate_chunk(grid: Grid, ts: np.ndarray, interval_s: int, shapes: np.ndarr
     """Advance the grid over the intervals ``ts``; updates ``registers`` in place."""
     n_a, n_t, n_k = grid.n_areas, ts.size, grid.slots
     demand = demand_kw(grid, ts, interval_s, shapes, rng)
+    if (base := effects.get("base_demand_kw")) is not None:
+        demand = np.where(np.isnan(base), demand, base)
     weight = np.broadcast_to(grid.phase_weight[:, None, :, :], (n_a, n_t, n_k, 3))
     if (scale := effects.get("demand_scale")) is not None:
         demand = demand * scale

@@ -12,6 +12,6 @@ def test_ci_suite_covers_every_kind_and_runs_clean() -> None:
                        progress=False)
     kinds = outcome.summary()["kinds"]
     assert all(kinds[kind]["events"] == 1 for kind in KINDS)
-    assert outcome.run.detector_errors == {}
+    assert outcome.run.dead_letters == {}
     assert outcome.run.areas == 12
     assert outcome.meta["readings"] > 200_000

@@ -36,7 +36,7 @@ def test_evaluate_runs_the_pipeline_over_every_reading(tiny: Path, tmp_path: Pat
     run = scenario_run(load_scenario(tiny), 3)
     expected = sum(day.rows.num_rows for day in run.days_iter())
     assert outcome.run.readings == outcome.meta["readings"] == expected
-    assert outcome.run.areas == 6 and not outcome.run.detector_errors
+    assert outcome.run.areas == 6 and not outcome.run.dead_letters
     kinds = outcome.summary()["kinds"]
     assert {"outage_area", "meter_power_loss"} <= set(kinds)
     assert all(set(entry) == KEYS for entry in kinds.values())

@@ -47,7 +47,7 @@ class Outcome:
             kinds[kind]["missed"] = [lb.to_dict() for lb in s.missed]
             kinds[kind]["false_alerts"] = [f.to_dict() for f in s.false_alerts]
         return {"meta": self.meta, "kinds": kinds,
-                "detector_errors": self.run.detector_errors}
+                "dead_letters": self.run.dead_letters}
 
 
 def _stream_file_batches(stream: StreamFile) -> Iterator[Batch]:

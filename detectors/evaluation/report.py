@@ -230,7 +230,7 @@ def render_html(evaluation: Evaluation, labels: list[Label], run: RunResult,
         f"<td>{html.escape(v.alert.reason)}</td><td>{_evidence(v.alert)}</td></tr>"
         for v in evaluation.verdicts if v.verdict == "false")
     errors = "".join(f"<li><code>{html.escape(msg)}</code>: {n} batches</li>"
-                     for msg, n in sorted(run.detector_errors.items()))
+                     for msg, n in sorted(run.dead_letters.items()))
     info = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
                    for k, v in meta.items() if k != "labels")
     return f"""<!doctype html><html><head><meta charset="utf-8">
@@ -251,7 +251,7 @@ outage) are <i>explained</i> and left out of precision. See
 <table><tr><th>group</th><th>kind</th><th>events</th><th>alerts</th><th>explained</th>
 <th>precision</th><th>recall</th><th>F1</th><th>delay median</th><th>delay p95</th></tr>
 {''.join(rows)}</table>
-{f'<h2>Detector errors</h2><ul>{errors}</ul>' if errors else ''}
+{f'<h2>Dead letters</h2><ul>{errors}</ul>' if errors else ''}
 <h2>Missed labels ({len(missed)})</h2>
 <table><tr><th>kind</th><th>entity</th><th>start (UTC)</th><th>end (UTC)</th><th>detail</th>
 <th>other alerts on the entity meanwhile</th></tr>{missed_rows}</table>

@@ -7,8 +7,8 @@ serialised bytes, `AreaPipeline.process` runs, and the state is serialised
 back; batches are fed in stream order, one state per area, and every area
 result passes through one `FeederOutages` (area outages of a whole feeder
 become one feeder outage, see `gridwatch.detectors.feeder`). A batch the
-pipeline raises on is, as in the worker, dead-lettered (counted here, by
-error message) and its state changes dropped. Only what the report needs
+schema rejects or the pipeline raises on is, as in production, a dead letter
+(counted here, by reason) and its state changes are dropped. Only what the report needs
 is kept: every finding, and the few metric fields plotted as score traces.
 """
 
@@ -24,7 +24,7 @@ from gridwatch.config import DetectorSettings
 from gridwatch.detectors.base import Finding
 from gridwatch.detectors.feeder import FeederOutages
 from gridwatch.detectors.pipeline import AreaPipeline, AreaState
-from gridwatch.streams.schema import Batch, parse_batch_obj
+from gridwatch.streams.schema import Batch, SchemaError, parse_batch_obj
 
 TRACE_FIELDS: dict[str, tuple[str, ...]] = {
     "gridwatch_area": ("voltage_min_v", "voltage_mean_v", "voltage_max_v", "low_voltage_points",
@@ -50,7 +50,7 @@ class RunResult:
     batches: int
     readings: int
     areas: int
-    detector_errors: dict[str, int]       # message -> batches the pipeline raised on
+    dead_letters: dict[str, int]          # reason -> batches rejected or failed, as dead letters
     area_feeder: dict[str, str] = field(default_factory=dict)
 
 
@@ -69,12 +69,17 @@ def run_pipeline(batches: Iterable[Batch], settings: DetectorSettings,
                disable=None if progress else True, mininterval=1.0, leave=False)
     with bar:
         for batch in batches:
-            record = parse_batch_obj(batch.to_dict())
+            try:
+                record = parse_batch_obj(batch.to_dict())
+            except SchemaError as exc:  # the bridge and the worker dead-letter it
+                errors[f"rejected by the schema: {exc}"] += 1
+                bar.update(len(batch.readings))
+                continue
             state = AreaState.loads(states.get(record.area))
             try:
                 result = pipeline.process(record, state)
             except Exception as exc:  # the worker dead-letters the batch and keeps its state
-                errors[f"{type(exc).__name__}: {exc}"] += 1
+                errors[f"detector error {type(exc).__name__}: {exc}"] += 1
                 bar.update(len(record.readings))
                 continue
             states[record.area] = state.dumps()
