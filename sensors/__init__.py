@@ -10,7 +10,8 @@ Module map, in data-flow order:
 - `injection` what each problem kind does to the physics, the readings, the delivery
 - `simulator` the day-by-day driver; `stream` turns a day into delivery-ordered rows
   and concentrator batches (`gridwatch.batch.v1`)
-- `offline`   scenario runs and Parquet stream files; `replay` publishes them
+- `offline`   scenario runs and Parquet stream files; `replay` publishes them;
+  `realdata`  label-free streams driven by real load and voltage series
 - `publisher` live MQTT publishing (`run_live`), with `malformed` garbage on request
 - `cli`       `gridwatch simulate`, `gridwatch replay`, `gridwatch evaluate`
 """
