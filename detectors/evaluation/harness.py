@@ -74,6 +74,9 @@ def evaluate(source: str | Path, seed: int, days: int | None, settings: Detector
     source = Path(source)
     started = time.perf_counter()
     if source.suffix == ".parquet":
+        if days is not None:
+            raise ValueError(f"{source}: --days applies to scenarios; a stream file has its "
+                             f"own days")
         stream = StreamFile.open(source)
         meta = {k: v for k, v in stream.metadata.items() if k != "labels"}
         labels = stream.labels
