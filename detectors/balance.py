@@ -66,6 +66,8 @@ class EnergyBalance:
         self.interval_s = interval_s
         self.bin_s = 86_400 // BINS_PER_DAY
         self.offset_s = theft.utc_offset_hours * 3600.0
+        self.baseline_kernel = SeasonalBaseline(0, **baseline_params(
+            BINS_PER_DAY, theft.baseline_fading, theft.baseline_warmup_days))
 
     def bin_of(self, ts: float) -> int:
         """Bin holding the interval that ends at `ts` (an interval ending on a boundary
@@ -121,10 +123,7 @@ class EnergyBalance:
         with an open balance theft alert; neither kind learns its baseline.
         The meters' seasonal baselines are a kernel bank on `table`'s columns.
         """
-        t = self.theft
-        base = MeterBaselines(bind_kernel(
-            table, BASELINE_PREFIX, SeasonalBaseline,
-            baseline_params(BINS_PER_DAY, t.baseline_fading, t.baseline_warmup_days)))
+        base = MeterBaselines(bind_kernel(table, BASELINE_PREFIX, self.baseline_kernel))
         return self._close(bin_id, table, bal, episodes, stuck, flagged, accused, base)
 
     def _close(self, bin_id: int, table: MeterTable, bal: dict, episodes: Episodes,

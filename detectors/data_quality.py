@@ -45,6 +45,10 @@ class BatchScreen:
     def screen(self, batch: Batch, table: MeterTable, episodes: Episodes
                ) -> dict[float, list[Reading]]:
         """Usable readings grouped by (corrected) interval end, oldest first."""
+        clean = self._clean_upload(batch, table)
+        if clean is not None:
+            self._sweep(episodes, clean)
+            return {clean: list(batch.readings)}
         interval = self.settings.interval_s
         dominant = self._dominant_ts(batch)
         seen: set[tuple[str, float]] = set()
@@ -93,13 +97,37 @@ class BatchScreen:
                                   reading.power_kw, reading.pf, reading.reverse_kwh,
                                   reading.events, reading.rated_kva)
             groups[snapped].append(reading)
-        quiet = self.settings.quiet_intervals * interval
+        self._sweep(episodes, latest)
+        return dict(sorted(groups.items()))
+
+    def _clean_upload(self, batch: Batch, table: MeterTable) -> float | None:
+        """The interval of an upload with nothing to report, or None.
+
+        The common case (one interval, every meter once, stamped on the grid,
+        newer than anything processed) skips the per-reading checks.
+        """
+        readings = batch.readings
+        ts = readings[0].ts
+        interval = self.settings.interval_s
+        tolerance = self.settings.clock_tolerance_s
+        if (any(r.ts != ts for r in readings)
+                or abs(ts - round(ts / interval) * interval) > tolerance
+                or ts > batch.sent_at + tolerance
+                or len({r.meter for r in readings}) != len(readings)):
+            return None
+        rows = [table.index.get(r.meter) for r in readings]
+        known = [row for row in rows if row is not None]
+        if known and not (table.col["last_ts"][known] < ts).all():
+            return None
+        return float(ts)
+
+    def _sweep(self, episodes: Episodes, at: float) -> None:
+        quiet = self.settings.quiet_intervals * self.settings.interval_s
         for kind, why in (("dq_duplicate", "no duplicated reading"),
                           ("dq_out_of_order", "no out-of-order reading"),
                           ("dq_clock_skew", "readings back on the interval grid")):
-            episodes.sweep(kind, latest, quiet, f"{why} for {self.settings.quiet_intervals} "
-                                                f"intervals.")
-        return dict(sorted(groups.items()))
+            episodes.sweep(kind, at, quiet, f"{why} for {self.settings.quiet_intervals} "
+                                            f"intervals.")
 
     def _dominant_ts(self, batch: Batch) -> tuple[float, set[float]] | None:
         """The interval most meters report in this batch, and every well-populated interval.

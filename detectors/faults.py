@@ -66,9 +66,6 @@ class FaultDetector:
         s = self.settings
         ts = frame.ts
         dark = frame.vmax < s.dead_voltage_v
-        col = table.col
-        col["dark_run"][frame.rows] = np.where(dark, np.minimum(col["dark_run"][frame.rows] + 1,
-                                                                30_000), 0)
         area_v = frame.area_voltage(s.dead_voltage_v)
         dark_share = float(dark.mean()) if dark.size else 0.0
         area_dark = ((area_v is not None and area_v[1] == 0)

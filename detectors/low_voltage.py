@@ -74,13 +74,14 @@ class LowVoltageZoneDetector:
 
     def __init__(self, settings: LowVoltageSettings) -> None:
         self.settings = settings
+        self.kernel = VoltageQualification(0, lower_v=settings.single_phase.lower_v,
+                                           upper_v=settings.single_phase.upper_v,
+                                           dead_v=settings.dead_voltage_v)
 
     def _bank(self, table: MeterTable) -> VoltageQualification:
         """The qualification kernel on the table's columns, limits from the settings."""
         s = self.settings
-        bank = bind_kernel(table, PREFIX, VoltageQualification, {
-            "lower_v": s.single_phase.lower_v, "upper_v": s.single_phase.upper_v,
-            "dead_v": s.dead_voltage_v})
+        bank = bind_kernel(table, PREFIX, self.kernel)
         three = table.col["phases"] == 3
         table.col[PREFIX + "lowers"][:] = np.where(three, s.three_phase.lower_v,
                                                    s.single_phase.lower_v)

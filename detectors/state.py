@@ -7,9 +7,10 @@ column per quantity holds every meter of the area; detectors update whole
 columns at once. Area-level values (open episodes, running totals) live in a
 plain JSON-able dict beside the columns.
 
-Wire format of `MeterTable.dumps` / `AreaState.dumps`: ``b"GWS1"``, a 4-byte
-little-endian header length, a JSON header (meter ids, scalars, column
-names, dtypes and shapes) and then the columns' raw bytes in header order.
+Wire format of `AreaState.dumps`: ``b"GWS1"``, a 4-byte little-endian
+header length, a JSON header (meter ids, scalars, column names, dtypes and
+shapes; space-padded to 8 bytes) and then the columns' raw bytes in header
+order, widest dtype first so every column is aligned for the kernels.
 Nothing here depends on settings objects, so a live pipeline can be
 reconfigured without touching the state.
 """
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 MAGIC = b"GWS1"
+ALIGN = 8                 # columns start aligned: header padded, widest dtypes first
 BINS_PER_DAY = 4
 
 # name -> (dtype, trailing shape, fill value for a newly seen meter)
@@ -37,7 +39,6 @@ METER_COLUMNS: dict[str, tuple[str, tuple[int, ...], float]] = {
     "phases": ("i1", (), 1),
     "stuck_run": ("i2", (), 0),             # intervals with an identical reading
     "zero_run": ("i2", (), 0),              # intervals of zero energy with voltage present
-    "dark_run": ("i2", (), 0),              # intervals under the dead-voltage level
     "bin_start_energy": ("f8", (), np.nan),  # register when the current balance bin began
     "bin_start_ts": ("f8", (), np.nan),
     "s_re": ("f8", (), 0.0),                # bin sum of residual loss x meter energy
@@ -66,11 +67,11 @@ def add_kernel_columns(prefix: str, kernel: type, params: dict[str, Any]) -> Non
         METER_COLUMNS[prefix + name] = (dtype, dims, value)
 
 
-def bind_kernel(table: MeterTable, prefix: str, kernel: type, params: dict[str, Any]) -> Any:
-    """A bank of `kernel` with `params` working on the table's columns (see
-    `add_kernel_columns`); rebind after the table grows."""
-    bank = kernel(0, **params)
-    bank._bind(*(table.col[prefix + name] for name, *_ in kernel._ARRAYS))
+def bind_kernel(table: MeterTable, prefix: str, bank: Any) -> Any:
+    """Point `bank` (a `gridwatch.ext` kernel bank) at the table's columns (see
+    `add_kernel_columns`) and return it; rebind after the table grows. One bank
+    object serves every area: its state is the columns it is bound to."""
+    bank._bind(*(table.col[prefix + name] for name, *_ in type(bank)._ARRAYS))
     return bank
 
 
@@ -124,7 +125,8 @@ class AreaState:
 
     def dumps(self) -> bytes:
         """Serialise to bytes for the worker's Faust table."""
-        columns = self.meters.col
+        widest_first = sorted(self.meters.col, key=lambda n: -self.meters.col[n].dtype.itemsize)
+        columns = {name: self.meters.col[name] for name in widest_first}
         header = {
             "meters": self.meters.meters,
             "scalars": self.scalars,
@@ -132,6 +134,7 @@ class AreaState:
                         for name in columns],
         }
         head = json.dumps(header, separators=(",", ":")).encode()
+        head += b" " * (-(8 + len(head)) % ALIGN)
         body = b"".join(np.ascontiguousarray(columns[name]).tobytes() for name in columns)
         return MAGIC + struct.pack("<I", len(head)) + head + body
 
@@ -157,14 +160,16 @@ class AreaState:
                              "not a GridWatch state")
         (head_len,) = struct.unpack("<I", raw[4:8])
         header = json.loads(raw[8:8 + head_len])
-        offset = 8 + head_len
+        body = bytearray(raw[8 + head_len:])      # one writable copy; columns are views
+        offset = 0
         columns: dict[str, np.ndarray] = {}
         for name, dtype, shape in header["columns"]:
             dt = np.dtype(dtype)
             count = math.prod(shape)
-            columns[name] = np.frombuffer(raw, dtype=dt, count=count,
-                                          offset=offset).reshape(shape).copy()
+            columns[name] = np.frombuffer(body, dtype=dt, count=count,
+                                          offset=offset).reshape(shape)
             offset += count * dt.itemsize
-        if offset != len(raw):
-            raise ValueError(f"detector state is {len(raw)} bytes, header describes {offset}")
+        if offset != len(body):
+            raise ValueError(f"detector state is {len(raw)} bytes, header describes "
+                             f"{8 + head_len + offset}")
         return cls(MeterTable(header["meters"], columns), header["scalars"])
