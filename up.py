@@ -149,6 +149,7 @@ def run_up(settings: Settings, config_path: str | None, duration_s: float | None
 
 async def _supervise(settings: Settings, config_path: str | None, state_dir: Path,
                      duration_s: float | None, say: Any, as_json: bool) -> Summary:
+    from gridwatch.alerts.api import run_api
     from gridwatch.alerts.dispatcher import run_dispatcher
     from gridwatch.sensors.publisher import run_live
 
@@ -163,6 +164,9 @@ async def _supervise(settings: Settings, config_path: str | None, state_dir: Pat
     children = [spawn_component(name, config_path, state_dir, env) for name in ("worker", "bridge")]
     stop_dispatcher, stop_simulator = asyncio.Event(), threading.Event()
     dispatcher = asyncio.create_task(run_dispatcher(settings, stop_dispatcher, summary.dispatcher))
+    stop_api = asyncio.Event()
+    api = asyncio.create_task(run_api(settings, stop_api,
+                                      lambda url: say(f"work-order API on {url}/openapi.json")))
     simulator: asyncio.Future | None = None
     try:
         say("waiting for the bridge and the worker ...")
@@ -190,7 +194,9 @@ async def _supervise(settings: Settings, config_path: str | None, state_dir: Pat
             summary.simulator = await simulator
         await _drain(summary, children, settings)
         stop_dispatcher.set()
+        stop_api.set()
         await dispatcher
+        await api
         for child in children:
             child.stop()
         await _refresh(summary, children, settings)
