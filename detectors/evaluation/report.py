@@ -26,6 +26,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from gridwatch.detectors.evaluation.matching import (  # noqa: E402
     AlertVerdict,
     Evaluation,
+    KindScore,
+    merge,
     tolerance_s,
 )
 from gridwatch.detectors.evaluation.runner import RunResult  # noqa: E402
@@ -177,6 +179,13 @@ def kind_figure(kind: str, labels: list[Label], verdicts: list[AlertVerdict],
     return _png(fig)
 
 
+def _score_row(group: str, name: str, s: KindScore) -> str:
+    return (f"<tr><td>{group}</td><td>{name}</td><td>{s.events}</td><td>{s.alerts}</td>"
+            f"<td>{s.explained_alerts}</td><td>{_fmt(s.precision)}</td><td>{_fmt(s.recall)}</td>"
+            f"<td>{_fmt(s.f1)}</td><td>{_delay(s.delay(50))}</td><td>{_delay(s.delay(95))}</td>"
+            f"</tr>")
+
+
 def _fmt(value: float | None, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
@@ -207,13 +216,13 @@ def render_html(evaluation: Evaluation, labels: list[Label], run: RunResult,
     kinds = sorted(evaluation.kinds, key=lambda k: (group_of(k), k))
 
     rows = []
-    for kind in kinds:
-        s = evaluation.kinds[kind]
-        rows.append(
-            f"<tr><td>{group_of(kind)}</td><td><a href='#{kind}'>{kind}</a></td>"
-            f"<td>{s.events}</td><td>{s.alerts}</td><td>{s.explained_alerts}</td>"
-            f"<td>{_fmt(s.precision)}</td><td>{_fmt(s.recall)}</td><td>{_fmt(s.f1)}</td>"
-            f"<td>{_delay(s.delay(50))}</td><td>{_delay(s.delay(95))}</td></tr>")
+    for group in dict.fromkeys(group_of(k) for k in kinds):
+        members = [k for k in kinds if group_of(k) == group]
+        rows += [_score_row(group, f"<a href='#{k}'>{k}</a>", evaluation.kinds[k])
+                 for k in members]
+        if len(members) > 1:
+            pooled = merge([Evaluation({group: evaluation.kinds[k]}, []) for k in members])
+            rows.append(_score_row(group, "<b>the group, pooled</b>", pooled.kinds[group]))
     sections = []
     for kind in kinds:
         png = kind_figure(kind, labels_by_kind.get(kind, []), verdicts_by_kind.get(kind, []),
