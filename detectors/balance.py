@@ -41,6 +41,7 @@ MIN_RESID_KWH = 0.01      # floor of the per-interval residual standard deviatio
 HONEST_DROP = 1.5         # calm_drop from which a meter's drop is taken as honest
 LEARN_DROP_Z = 2.5        # a meter this far under its baseline is not learned from
 MIN_BIN_SD_KWH = 0.05     # floor of the standard deviation of a bin's unexplained energy
+NIGHT_SHARE = 0.8         # evidence this much from night bins makes a night-only theft
 LEAK_CHECK_BIN = 0         # 00:00-06:00: the bin where load-driven loss is least
 BASELINE_PREFIX = "base_"
 THEFT_KINDS = ("theft_bypass", "theft_night_bypass", "theft_meter_stopped")
@@ -158,7 +159,7 @@ class EnergyBalance:
             self._attribute(table, base, bal, s_re, s_ee, bin_kwh, complete & ~stuck, flagged,
                             accused, slot, sum_r, n, var, bin_start, area_kwh)
         else:
-            self._decay(table, bal, factor=self.theft.calm_decay)
+            self._decay(table, bal, factor=self.theft.calm_decay, slot=slot)
         self._judge_theft(table, episodes, bin_end, flagged)
         if episodes.open_entities("transformer_overload"):
             bal["leak_ev"] = 0.0
@@ -279,14 +280,22 @@ class EnergyBalance:
         bal["leak_area_kwh"] = bal.get("leak_area_kwh", 0.0) + area_kwh
 
     def _decay(self, table: MeterTable, bal: dict, keep: int = -1,
-               factor: float | None = None) -> None:
-        """Shrink evidence: hard when another explanation won the bin, gently on calm bins."""
+               factor: float | None = None, slot: int = -1) -> None:
+        """Shrink evidence: hard when another explanation won the bin, gently on calm bins.
+
+        A calm daytime bin says nothing against a theft seen only at night,
+        so evidence gathered in night bins only is kept through it.
+        """
         col = table.col
         d = self.theft.evidence_decay if factor is None else factor
         kept = col["evidence"][keep] if keep >= 0 else 0.0
         kept_night = col["evidence_night"][keep] if keep >= 0 else 0.0
-        col["evidence"] *= d
-        col["evidence_night"] *= d
+        rate = np.full(len(table), d, np.float32)
+        if factor is not None and slot >= 0 and slot not in self.theft.night_bins:
+            night_only = col["evidence_night"] >= NIGHT_SHARE * col["evidence"]
+            rate[night_only] = 1.0
+        col["evidence"] *= rate
+        col["evidence_night"] *= rate
         col["evidence"][col["evidence"] < 0.5] = 0.0
         if keep >= 0:
             col["evidence"][keep] = kept
@@ -315,9 +324,9 @@ class EnergyBalance:
             night_share = col["evidence_night"][row] / max(col["evidence"][row], 1e-9)
             if col["zero_run"][row] >= per_bin - 1:
                 kind, what = "theft_meter_stopped", "counts nothing while powered"
-            elif night_share >= 0.8 and bins >= BINS_PER_DAY:
+            elif night_share >= NIGHT_SHARE and bins >= BINS_PER_DAY:
                 kind, what = "theft_night_bypass", "is bypassed at night"
-            elif night_share >= 0.8:
+            elif night_share >= NIGHT_SHARE:
                 continue
             else:
                 kind, what = "theft_bypass", "is partly bypassed"
