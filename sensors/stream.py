@@ -62,10 +62,11 @@ class StreamLayout:
         self.grid = grid
         slots = grid.slots + 1
         self.slots = slots
-        meters = []
-        for a in range(grid.n_areas):
-            meters += grid.meter_ids[a] + [grid.area_meter_ids[a]]
-        self.meter_dict = pa.array(meters)
+        slot_ids = [grid.meter_ids[a] + [grid.area_meter_ids[a]] for a in range(grid.n_areas)]
+        flat_ids = [meter for ids in slot_ids for meter in ids]
+        # only real meters in the dictionary (no padding slots): its code for each slot
+        self.meter_dict = pa.array([m for m in flat_ids if m])
+        self.meter_code = np.cumsum([bool(m) for m in flat_ids]) - 1
         self.area_dict = pa.array(grid.area_ids)
         self.concentrator_dict = pa.array(grid.concentrator_ids)
         self.feeder_dict = pa.array(grid.feeder_ids)
@@ -127,7 +128,8 @@ class StreamLayout:
         columns = [
             row_sent, dictionary(row_a, self.concentrator_dict), dictionary(row_a, self.area_dict),
             dictionary(grid.area_feeder[row_a], self.feeder_dict),
-            dictionary(flat_ak, self.meter_dict), dictionary(role, self.role_dict), ts, phases,
+            dictionary(self.meter_code[flat_ak], self.meter_dict),
+            dictionary(role, self.role_dict), ts, phases,
             np.round(chunk.energy_kwh.reshape(-1)[flat_atk], 2),
             np.round(chunk.reverse_kwh.reshape(-1)[flat_atk], 2),
             np.round(chunk.power_kw.reshape(-1)[flat_atk], 3),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -18,13 +21,14 @@ from gridwatch.config import Settings
 from gridwatch.sensors.labels import read_labels
 from gridwatch.sensors.offline import StreamFile, labels_path_for, scenario_run, write_parquet
 from gridwatch.sensors.replay import replay_file
-from gridwatch.sensors.scenarios import parse_scenario
+from gridwatch.sensors.scenarios import load_scenario, parse_scenario
 from gridwatch.sensors.stream import iter_batches
 from gridwatch.streams.schema import parse_batch
 
+ROOT = Path(__file__).resolve().parents[1]
 RAW = {"days": 3, "warmup_days": 1,
        "grid": {"substations": 1, "feeders_per_substation": 1, "areas_per_feeder": 3,
-                "meters_per_area": 10},
+                "meters_per_area": 10, "meters_spread": 0.3},
        "events": [{"kind": "dq_duplicate"}, {"kind": "theft_bypass"}, {"kind": "outage_area"}]}
 
 
@@ -33,13 +37,27 @@ def _write(path: Path, seed: int) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
-    first = _write(tmp_path / "a.parquet", 5)
-    again = _write(tmp_path / "b.parquet", 5)
-    other = _write(tmp_path / "c.parquet", 6)
-    assert first == again != other
+def _write_ci(path: Path) -> str:
+    write_parquet(scenario_run(load_scenario(ROOT / "scenarios" / "ci.yaml"), 9), path)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_same_seed_same_bytes_in_another_process(tmp_path: Path) -> None:
+    """Another process (other hash seed, other memory layout) writes the same bytes; a
+    padded dictionary once leaked uninitialised memory into the file, so this matters."""
+    first = _write_ci(tmp_path / "a.parquet")
+    code = ("import sys; from pathlib import Path; from tests.test_sim_stream import _write_ci; "
+            "print(_write_ci(Path(sys.argv[1])))")
+    again = subprocess.run([sys.executable, "-c", code, str(tmp_path / "b.parquet")],
+                           capture_output=True, text=True, check=True, cwd=ROOT,
+                           env=os.environ | {"PYTHONHASHSEED": "123"}).stdout.strip()
+    assert first == again
     assert (labels_path_for(tmp_path / "a.parquet").read_bytes()
             == labels_path_for(tmp_path / "b.parquet").read_bytes())
+
+
+def test_other_seed_other_bytes(tmp_path: Path) -> None:
+    assert _write(tmp_path / "a.parquet", 5) != _write(tmp_path / "b.parquet", 6)
 
 
 def test_file_holds_the_stream_and_its_labels(tmp_path: Path) -> None:
