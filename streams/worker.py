@@ -11,6 +11,7 @@ store through the batched writer.
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import struct
@@ -22,6 +23,8 @@ from typing import Any
 import faust
 
 from gridwatch.config import ConfigError, Settings, load_settings
+from gridwatch.detectors.base import Finding
+from gridwatch.detectors.feeder import FeederOutages
 from gridwatch.detectors.pipeline import AreaPipeline, AreaState, MetricPoint
 from gridwatch.streams.config_watch import ConfigWatcher
 from gridwatch.streams.metrics import MetricsWriter
@@ -53,6 +56,7 @@ class WorkerCounters:
 
 
 OFFSET = struct.Struct(">q")
+FEEDER_JUDGED = frozenset({"outage_area"})
 
 
 def pack_state(offset: int, state: bytes) -> bytes:
@@ -96,9 +100,16 @@ def create_app(settings: Settings, stats_path: str | None = None,
                          partitions=kafka.partitions)
     alerts = app.topic(kafka.alerts_topic, key_serializer="raw", value_serializer="json")
     deadletters = app.topic(kafka.deadletter_topic, key_serializer="raw", value_serializer="json")
-    # bytes key and value types make Faust use the raw codec for the changelog too
+    # Area outages are judged again per feeder (all areas dark together = feeder outage);
+    # the areas of one feeder live on any worker, so their reports are repartitioned by feeder.
+    feeder_reports = app.topic(f"{kafka.app_id}-feeder-reports", key_type=bytes,
+                               key_serializer="raw", value_serializer="json",
+                               partitions=kafka.partitions, internal=True)
+    # bytes key and value types make Faust use the raw codec for the changelogs too
     area_state = app.Table("area-state", default=None, key_type=bytes, value_type=bytes,
                            partitions=kafka.partitions)
+    feeder_state = app.Table("feeder-state", default=None, key_type=bytes, value_type=bytes,
+                             partitions=kafka.partitions)
     metrics = MetricsWriter(settings.metrics)
     counters = WorkerCounters()
     runtime = {"pipeline": AreaPipeline(settings.detectors)}
@@ -135,14 +146,37 @@ def create_app(settings: Settings, stats_path: str | None = None,
             return
         # Findings first, state second: a crash in between replays the batch, and the
         # replayed findings carry the same alert ids, which the dispatcher deduplicates.
-        for finding in result.findings:
-            await alerts.send(key=key, value=finding.to_dict())
-            counters.count_finding(finding.kind, finding.status == "firing")
+        outages = [f for f in result.findings if f.kind in FEEDER_JUDGED]
+        await publish([f for f in result.findings if f.kind not in FEEDER_JUDGED])
+        await feeder_reports.send(key=batch.feeder.encode(), value={
+            "area": batch.area, "feeder": batch.feeder,
+            "ts": max(r.ts for r in batch.readings), "findings": [f.to_dict() for f in outages]})
         area_state[key] = pack_state(offset, state.dumps())
         metrics.write(result.points)
         counters.batches += 1
         counters.readings_processed += result.readings
         counters.last_batch_at = time.time()
+
+    async def publish(findings: list[Finding]) -> None:
+        for finding in findings:
+            await alerts.send(key=(finding.area or finding.feeder).encode(),
+                              value=finding.to_dict())
+            counters.count_finding(finding.kind, finding.status == "firing")
+
+    @app.agent(feeder_reports)
+    async def judge_feeders(stream: faust.Stream) -> None:
+        async for event in stream.events():
+            key, report = event.key, event.value
+            last_offset, raw = unpack_state(feeder_state.get(key))
+            if event.message.offset <= last_offset:
+                counters.replayed_skipped += 1
+                continue
+            feeders = FeederOutages(state=json.loads(raw) if raw else None)
+            findings = [Finding.from_dict(f) for f in report["findings"]]
+            await publish(feeders.observe(report["area"], report["feeder"], report["ts"],
+                                          findings))
+            feeder_state[key] = pack_state(event.message.offset,
+                                           json.dumps(feeders.to_dict()).encode())
 
     @app.timer(interval=1.0)
     async def report() -> None:
