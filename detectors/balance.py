@@ -41,6 +41,7 @@ MIN_RESID_KWH = 0.01      # floor of the per-interval residual standard deviatio
 HONEST_DROP = 1.5         # calm_drop from which a meter's drop is taken as honest
 LEARN_DROP_Z = 2.5        # a meter this far under its baseline is not learned from
 MIN_BIN_SD_KWH = 0.05     # floor of the standard deviation of a bin's unexplained energy
+DAY_DROP_NIGHT_ONLY = 0.3   # a night-only theft leaves daytime use near its baseline
 NIGHT_SHARE = 0.8         # evidence this much from night bins makes a night-only theft
 LEAK_CHECK_BIN = 0         # 00:00-06:00: the bin where load-driven loss is least
 BASELINE_PREFIX = "base_"
@@ -143,6 +144,8 @@ class EnergyBalance:
         complete = (col["last_ts"] == bin_end) & (col["bin_start_ts"] == bin_start)
         col["bin_start_energy"][:] = energy_now
         col["bin_start_ts"][:] = col["last_ts"]
+        if slot not in self.theft.night_bins:
+            self._track_day_drop(table, base, bin_kwh, complete & ~stuck, slot)
         expected_n = self.bin_s / self.interval_s
         if acc is None or acc[0] < 0.75 * expected_n:
             self._learn_meters(table, base, bin_kwh, complete & ~stuck, slot)
@@ -173,6 +176,18 @@ class EnergyBalance:
                 or episodes.open_entities("transformer_overload")):
             self._learn_area(bal, acc)
         return BinClose(sum_r, z, loss_rate)
+
+    @staticmethod
+    def _track_day_drop(table: MeterTable, base: MeterBaselines, bin_kwh: np.ndarray,
+                        usable: np.ndarray, slot: int) -> None:
+        """Each meter's recent relative shortfall in daytime bins: near zero for a
+        night-only bypass, the bypassed share for an all-day one."""
+        col = table.col
+        factor = peer_factor(bin_kwh, base.levels(slot), usable)
+        mu, _, warm = base.expected(slot, factor)
+        ok = usable & warm & (mu > 0)
+        shortfall = np.clip((mu[ok] - bin_kwh[ok]) / mu[ok], -1.0, 1.0)
+        col["day_drop"][ok] = 0.5 * col["day_drop"][ok] + 0.5 * shortfall
 
     def _learn_meters(self, table: MeterTable, base: MeterBaselines, bin_kwh: np.ndarray,
                       usable: np.ndarray, slot: int, calm_area: bool = False) -> None:
@@ -324,10 +339,10 @@ class EnergyBalance:
             night_share = col["evidence_night"][row] / max(col["evidence"][row], 1e-9)
             if col["zero_run"][row] >= per_bin - 1:
                 kind, what = "theft_meter_stopped", "counts nothing while powered"
-            elif night_share >= NIGHT_SHARE and bins >= BINS_PER_DAY:
+            elif bins < BINS_PER_DAY and night_share >= NIGHT_SHARE:
+                continue                      # wait for a daytime bin to tell the kinds apart
+            elif night_share >= NIGHT_SHARE and col["day_drop"][row] < DAY_DROP_NIGHT_ONLY:
                 kind, what = "theft_night_bypass", "is bypassed at night"
-            elif night_share >= NIGHT_SHARE:
-                continue
             else:
                 kind, what = "theft_bypass", "is partly bypassed"
             per_day = stolen / bins * BINS_PER_DAY
@@ -341,7 +356,8 @@ class EnergyBalance:
                           observed={"unexplained_kwh": round(stolen, 2),
                                     "evidence": round(float(col["evidence"][row]), 2),
                                     "bins": int(col["evidence_bins"][row]),
-                                    "night_share": round(float(night_share), 2)},
+                                    "night_share": round(float(night_share), 2),
+                                    "daytime_shortfall": round(float(col["day_drop"][row]), 2)},
                           threshold={"evidence_threshold": t.evidence_threshold,
                                      "min_bins": t.min_bins, "loss_z": t.loss_z},
                           reason=(f"Meter {meter} {what}: the area's unexplained energy "

@@ -48,6 +48,7 @@ METER_COLUMNS: dict[str, tuple[str, tuple[int, ...], float]] = {
     "evidence_since": ("f8", (), np.nan),   # start of the bin the evidence began in
     "evidence_bins": ("i2", (), 0),         # bins that added evidence
     "stolen_kwh": ("f4", (), 0.0),          # unexplained kWh attributed since evidence began
+    "day_drop": ("f4", (), 0.0),            # recent relative shortfall in daytime bins
     "calm_drop": ("f4", (), 0.0),           # recent balanced bins spent under baseline
     "phase_run": ("i2", (), 0),             # intervals with one phase missing (3-phase)
 }
