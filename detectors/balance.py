@@ -36,7 +36,7 @@ from gridwatch.detectors.state import BINS_PER_DAY, MeterTable, add_kernel_colum
 from gridwatch.ext import SeasonalBaseline
 
 NAME = "energy_balance"
-TL_FADING = 0.85          # weight kept by the technical-loss fit per healthy bin merged
+TL_FADING = 0.97          # weight kept by the technical-loss fit per healthy bin merged
 MIN_RESID_KWH = 0.01      # floor of the per-interval residual standard deviation
 HONEST_DROP = 1.5         # calm_drop from which a meter's drop is taken as honest
 LEARN_DROP_Z = 2.5        # a meter this far under its baseline is not learned from
@@ -282,7 +282,9 @@ class EnergyBalance:
                        / np.maximum(col["evidence_bins"][accused], 1)).sum())
         rest = sum_r - known
         z = rest / max(math.sqrt(bal.get("bin_var", 0.0)), MIN_BIN_SD_KWH)
-        if z <= t.loss_z:
+        # a steady leak fits the residual at least as well as any meter's profile does
+        # (Cauchy-Schwarz); a residual that follows one meter is someone taking energy
+        if z <= t.loss_z or float(fits.max(initial=0.0)) > gain_const:
             return
         if bal.get("leak_ev", 0.0) <= 0:
             bal["leak_since"] = bin_start
