@@ -214,6 +214,7 @@ class FaultSettings:
     overload_ratio: float = 1.0
     overload_clear_ratio: float = 0.95
     overload_clear_intervals: int = 96
+    overload_step_ratio: float = 2.0
     heavy_load_ratio: float = 0.9
 
 

@@ -23,10 +23,16 @@ import numpy as np
 from gridwatch.config import FaultSettings
 from gridwatch.detectors.episodes import Episodes
 from gridwatch.detectors.frame import IntervalFrame
-from gridwatch.detectors.state import MeterTable
+from gridwatch.detectors.state import BINS_PER_DAY, MeterTable
 
 NAME = "faults"
 VOLTAGE_BASE_FADING = 0.05
+DAY_S = 86_400
+PROFILE_FADING = 0.1      # hourly load profile and daily peak: weight of a new value
+PROFILE_WARMUP = 12       # readings of the hour (3 days) before projecting
+PEAK_WARMUP_DAYS = 3      # daily peaks seen before projecting
+BASELINE_PREFIX = "base_"  # columns of the meters' seasonal baseline (bin kWh), see balance.py
+STEP_LEARN_MAX = 1.3      # a load this far over usual is not learned as usual
 RECOVERED_BAND = 0.04     # a departure has ended when the voltage is this close to usual
 
 
@@ -75,7 +81,7 @@ class FaultDetector:
         self._phase_loss(episodes, frame, phase_lost)
         self._power_loss(episodes, frame, table, dark, area_dark or phase_lost)
         if area_v is not None and not area_dark:
-            self._overload(episodes, frame, scalars)
+            self._overload(episodes, frame, table, scalars)
             self._sag_swell(episodes, ts, area_v[0], scalars)
         load = self._load_ratio(frame)
         return FaultView(area_dark, dark, phase_lost, scalars.get("v_dev") is not None,
@@ -146,32 +152,101 @@ class FaultDetector:
                                      observed={"voltage_v": frame.readings[i].voltage},
                                      reason=f"Meter {meter} has supply again.")
 
-    def _overload(self, episodes: Episodes, frame: IntervalFrame, scalars: dict) -> None:
-        """Apparent power against the rating; clears only after a long calm (a daily
-        load curve dips under the rating every night while the overload persists)."""
+    def _overload(self, episodes: Episodes, frame: IntervalFrame, table: MeterTable,
+                  scalars: dict) -> None:
+        """Apparent power against the rating, now or projected to the evening peak.
+
+        Projected: the load stands at `overload_step_ratio` times or more its
+        usual level for this hour (an hourly EW profile of the area), most of
+        the customers draw that much over their own usual too (a broad rise,
+        as in a cold snap, not one big customer's shift), and the usual daily
+        peak scaled by that step exceeds the rating: the peak will overload
+        the transformer, so the alert does not wait for it.
+        Clears only after a long calm (a daily load curve dips under the
+        rating every night while the overload persists).
+        """
         area_reading = frame.area
         ratio = self._load_ratio(frame)
         if area_reading is None or ratio is None:
             return
-        kva = ratio * area_reading.rated_kva
+        s = self.settings
+        rated = area_reading.rated_kva
+        kva = ratio * rated
+        step, projected = self._load_profile(frame.ts, kva, scalars,
+                                             episodes.is_open("transformer_overload",
+                                                              episodes.area))
         area = episodes.area
-        if ratio > self.settings.overload_ratio:
+        ahead = (step >= s.overload_step_ratio and projected / rated > s.overload_ratio
+                 and self._broad_step(frame, table) >= s.overload_step_ratio)
+        run = scalars.get("overload_ahead", 0) + 1 if ahead else 0
+        scalars["overload_ahead"] = run
+        if ratio > s.overload_ratio or run >= 2:
+            now = ratio > s.overload_ratio
             episodes.fire("transformer_overload", area, "area", at=frame.ts, detector=NAME,
-                          score=min(1.0, ratio - 1.0 + 0.5),
-                          observed={"load_kva": round(kva, 2), "load_ratio": round(ratio, 3)},
-                          threshold={"rated_kva": area_reading.rated_kva,
-                                     "overload_ratio": self.settings.overload_ratio},
+                          score=min(1.0, max(ratio, projected / rated) - 0.5),
+                          observed={"load_kva": round(kva, 2), "load_ratio": round(ratio, 3),
+                                    "step_over_usual": round(step, 2),
+                                    "projected_peak_kva": round(projected, 1)},
+                          threshold={"rated_kva": rated, "overload_ratio": s.overload_ratio,
+                                     "overload_step_ratio": s.overload_step_ratio},
                           reason=(f"Transformer of area {area} carries {kva:.0f} kVA, "
-                                  f"{ratio:.0%} of its {area_reading.rated_kva:.0f} kVA rating."))
+                                  f"{ratio:.0%} of its {rated:.0f} kVA rating."
+                                  if now else
+                                  f"Transformer of area {area} carries {step:.1f} times its "
+                                  f"usual load for the hour; its peak would reach "
+                                  f"{projected:.0f} kVA against a {rated:.0f} kVA rating."))
             scalars["overload_clear"] = 0
-        elif ratio < self.settings.overload_clear_ratio:
+        elif ratio < s.overload_clear_ratio:
             clear = scalars.get("overload_clear", 0) + 1
             scalars["overload_clear"] = clear
-            if clear >= self.settings.overload_clear_intervals:
+            if clear >= s.overload_clear_intervals:
                 episodes.resolve("transformer_overload", area, at=frame.ts,
                                  observed={"load_ratio": round(ratio, 3)},
                                  reason=(f"Transformer of area {area} has stayed under its "
                                          f"rating for {clear} intervals."))
+
+    @staticmethod
+    def _broad_step(frame: IntervalFrame, table: MeterTable) -> float:
+        """Median over the area's meters of their power over their usual for this bin."""
+        levels = table.col.get(BASELINE_PREFIX + "levels")
+        counts = table.col.get(BASELINE_PREFIX + "counts")
+        if levels is None or counts is None or not len(frame.rows):
+            return 1.0
+        slot = int((frame.ts - 1) % DAY_S // (DAY_S // BINS_PER_DAY))
+        usual_kw = levels[frame.rows, slot] * BINS_PER_DAY / 24.0
+        known = (usual_kw > 0) & (counts[frame.rows, slot] >= PEAK_WARMUP_DAYS)
+        if known.sum() < 3:
+            return 1.0
+        return float(np.median(frame.power[known] / usual_kw[known]))
+
+    @staticmethod
+    def _load_profile(ts: float, kva: float, scalars: dict, overloaded: bool
+                      ) -> tuple[float, float]:
+        """(load over its usual level for the hour, usual daily peak scaled by that).
+
+        Keeps an hourly EW load profile and an EW of the daily peak in the
+        area's scalars; neither learns while the transformer is overloaded.
+        """
+        hour = int((ts - 1) % DAY_S // 3600)
+        day = int((ts - 1) // DAY_S)
+        profile = scalars.setdefault("load_profile", {"kva": [0.0] * 24, "n": [0] * 24,
+                                                      "peak": 0.0, "days": 0, "day": day,
+                                                      "day_max": 0.0})
+        if day != profile["day"]:
+            if profile["day_max"] > 0 and not overloaded:
+                rate = max(PROFILE_FADING, 1.0 / (profile["days"] + 1))
+                profile["peak"] += rate * (profile["day_max"] - profile["peak"])
+                profile["days"] += 1
+            profile["day"], profile["day_max"] = day, 0.0
+        usual, count = profile["kva"][hour], profile["n"][hour]
+        warm = count >= PROFILE_WARMUP and profile["days"] >= PEAK_WARMUP_DAYS and usual > 0
+        step = kva / usual if warm else 1.0
+        if not overloaded and step < STEP_LEARN_MAX:
+            rate = max(PROFILE_FADING, 1.0 / (count + 1))
+            profile["kva"][hour] = usual + rate * (kva - usual)
+            profile["n"][hour] = count + 1
+            profile["day_max"] = max(profile["day_max"], kva)
+        return step, step * profile["peak"]
 
     def _sag_swell(self, episodes: Episodes, ts: float, volts: float, scalars: dict) -> None:
         """Judge the secondary voltage against the area's own recent level.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gridwatch.tests.detector_streams import STEP, day_of, firing, run
+from gridwatch.tests.detector_streams import START, STEP, day_of, firing, run
 
 DAY_T = 96
 
@@ -80,3 +80,17 @@ def test_overload_against_the_rating_on_the_area_meter():
     assert len(overloads) == 1
     assert day_of(overloads[0].at) >= 1.0
     assert overloads[0].threshold["rated_kva"] == 30.0
+
+
+def test_broad_load_rise_is_an_overload_before_the_peak_reaches_the_rating():
+    onset = 4 * DAY_T + 40                      # day 4, 10:00
+
+    def cold_snap(t, ts, iv):
+        if t >= onset:
+            iv.demand_kw *= 2.6
+
+    found = [f for f in firing(run(5, cold_snap, rated_kva=27.0))
+             if f.kind == "transformer_overload"]
+    assert len(found) == 1
+    assert found[0].observed["load_ratio"] < 1.0
+    assert found[0].at - (START + (onset + 1) * STEP) <= 2 * STEP
