@@ -486,3 +486,25 @@ def settings_as_dict(settings: Any) -> dict[str, Any]:
             value = [settings_as_dict(v) if dataclasses.is_dataclass(v) else v for v in value]
         out[f.name] = value
     return out
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``: dotted keys, as in error messages.
+
+    >>> flatten({"detectors": {"low_voltage": {"dead_voltage_v": 50.0}}})
+    {'detectors.low_voltage.dead_voltage_v': 50.0}
+    """
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            out |= flatten(value, path)
+        else:
+            out[path] = value
+    return out
+
+
+def settings_diff(old: Any, new: Any) -> dict[str, tuple[Any, Any]]:
+    """Every dotted key whose value differs between two settings trees, as (old, new)."""
+    a, b = flatten(settings_as_dict(old)), flatten(settings_as_dict(new))
+    return {k: (a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)}

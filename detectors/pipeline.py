@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridwatch.config import DetectorSettings, settings_as_dict
+from gridwatch.config import DetectorSettings, settings_diff
 from gridwatch.detectors.balance import THEFT_KINDS, EnergyBalance
 from gridwatch.detectors.base import Finding
 from gridwatch.detectors.data_quality import (
@@ -83,11 +83,9 @@ class AreaPipeline:
 
     def reconfigure(self, settings: DetectorSettings) -> dict[str, tuple[object, object]]:
         """Swap in new parameters; return (and log) every changed key as (old, new)."""
-        old, new = _flatten(settings_as_dict(self.settings)), _flatten(settings_as_dict(settings))
-        changes = {k: (old.get(k), new.get(k)) for k in sorted(old.keys() | new.keys())
-                   if old.get(k) != new.get(k)}
+        changes = settings_diff(self.settings, settings)
         for key, (before, after) in changes.items():
-            log.info("detector setting %s changed: %r -> %r", key, before, after)
+            log.warning("detector setting %s changed: %r -> %r", key, before, after)
         self._build(settings)
         return changes
 
@@ -213,13 +211,3 @@ def _mask(table: MeterTable, episodes: Episodes, kinds: tuple[str, ...]) -> np.n
                 mask[row] = True
     return mask
 
-
-def _flatten(tree: dict, prefix: str = "") -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in tree.items():
-        name = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict):
-            out |= _flatten(value, name)
-        else:
-            out[name] = value
-    return out

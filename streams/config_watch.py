@@ -3,41 +3,19 @@
 Why: an engineer tuning a threshold must not restart the worker (and replay
 its state) to try a value. The worker polls the file's modification time
 (and also reloads on SIGHUP); a file that fails validation is rejected and
-the running parameters stay. Only ``detectors.*`` applies live; any other
-changed key is logged as needing a restart.
+the running parameters stay. Only ``detectors.*`` applies live (the
+pipeline logs each of those with its old and new value); any other changed
+key is logged as needing a restart.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from typing import Any
 
-from gridwatch.config import Settings, load_settings, settings_as_dict
+from gridwatch.config import Settings, load_settings, settings_diff
 
 log = logging.getLogger(__name__)
-
-
-def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``.
-
-    >>> flatten({"detectors": {"low_voltage": {"dead_voltage_v": 50.0}}})
-    {'detectors.low_voltage.dead_voltage_v': 50.0}
-    """
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        path = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict):
-            out |= flatten(value, path)
-        else:
-            out[path] = value
-    return out
-
-
-def settings_diff(old: Settings, new: Settings) -> dict[str, tuple[Any, Any]]:
-    """Every key whose value differs, with (old, new)."""
-    a, b = flatten(settings_as_dict(old)), flatten(settings_as_dict(new))
-    return {k: (a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)}
 
 
 class ConfigWatcher:
@@ -73,10 +51,8 @@ class ConfigWatcher:
         fresh = load_settings(self.path)
         diff = settings_diff(self.current, fresh)
         live = {k: v for k, v in diff.items() if k.startswith("detectors.")}
-        for key, (old, new) in diff.items():
-            if key in live:
-                log.warning("config reload: %s changed from %r to %r (applied)", key, old, new)
-            elif not key.endswith(("token", "password")):
+        for key, (old, new) in diff.items():  # detector keys are logged by the pipeline
+            if key not in live and not key.endswith(("token", "password")):
                 log.warning("config reload: %s changed from %r to %r (takes effect after a "
                             "restart)", key, old, new)
         if not live:

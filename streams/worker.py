@@ -123,7 +123,7 @@ def create_app(settings: Settings, stats_path: str | None = None,
             log.error("configuration reload rejected, keeping the running parameters: %s", exc)
             return
         if fresh is not None:
-            runtime["pipeline"] = AreaPipeline(fresh.detectors)
+            runtime["pipeline"].reconfigure(fresh.detectors)
 
     @app.agent(readings)
     async def detect(stream: faust.Stream) -> None:
