@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import getpass
 import json
 import signal
@@ -81,8 +80,7 @@ def _alert_table(alerts: list[Alert]) -> None:
 async def _until_signal(stop: asyncio.Event, duration: float | None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stop.set)
     if duration:
         loop.call_later(duration, stop.set)
 
