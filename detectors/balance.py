@@ -41,9 +41,12 @@ MIN_RESID_KWH = 0.01      # floor of the per-interval residual standard deviatio
 HONEST_DROP = 1.5         # calm_drop from which a meter's drop is taken as honest
 LEARN_DROP_Z = 2.5        # a meter this far under its baseline is not learned from
 MIN_BIN_SD_KWH = 0.05     # floor of the standard deviation of a bin's unexplained energy
-DAY_DROP_NIGHT_ONLY = 0.3   # a night-only theft leaves daytime use near its baseline
-NIGHT_SHARE = 0.8         # evidence this much from night bins makes a night-only theft
-LEAK_CHECK_BIN = 0         # 00:00-06:00: the bin where load-driven loss is least
+NIGHT_SHARE = 0.8         # evidence this much from night bins is kept through calm days
+NIGHT_ONLY_DROP = 0.5     # a night-only theft takes most of the meter's night-time use ...
+DAY_TO_NIGHT_DROP = 0.5   # ... and leaves its daytime shortfall under half of that
+SHAPE_FADING = 0.7        # weight kept by a meter's day/night use sums per bin added
+NIGHT_CORE_BIN = 0        # 00:00-06:00: wholly inside any night-time bypass window ...
+LEAK_CHECK_BIN = NIGHT_CORE_BIN   # ... and the bin where load-driven loss is least
 BASELINE_PREFIX = "base_"
 THEFT_KINDS = ("theft_bypass", "theft_night_bypass", "theft_meter_stopped")
 add_kernel_columns(BASELINE_PREFIX, SeasonalBaseline,
@@ -144,10 +147,9 @@ class EnergyBalance:
         complete = (col["last_ts"] == bin_end) & (col["bin_start_ts"] == bin_start)
         col["bin_start_energy"][:] = energy_now
         col["bin_start_ts"][:] = col["last_ts"]
-        if slot not in self.theft.night_bins:
-            self._track_day_drop(table, base, bin_kwh, complete & ~stuck, slot)
         expected_n = self.bin_s / self.interval_s
         if acc is None or acc[0] < 0.75 * expected_n:
+            self._track_shape(table, base, bin_kwh, complete & ~stuck, slot)
             self._learn_meters(table, base, bin_kwh, complete & ~stuck, slot)
             return None
         n, sum_r = acc[0], acc[1]
@@ -163,6 +165,7 @@ class EnergyBalance:
                             accused, slot, sum_r, n, var, bin_start, area_kwh)
         else:
             self._decay(table, bal, factor=self.theft.calm_decay, slot=slot)
+        self._track_shape(table, base, bin_kwh, complete & ~stuck, slot)
         self._judge_theft(table, episodes, bin_end, flagged)
         if episodes.open_entities("transformer_overload"):
             bal["leak_ev"] = 0.0
@@ -177,17 +180,41 @@ class EnergyBalance:
             self._learn_area(bal, acc)
         return BinClose(sum_r, z, loss_rate)
 
-    @staticmethod
-    def _track_day_drop(table: MeterTable, base: MeterBaselines, bin_kwh: np.ndarray,
-                        usable: np.ndarray, slot: int) -> None:
-        """Each meter's recent relative shortfall in daytime bins: near zero for a
-        night-only bypass, the bypassed share for an all-day one."""
+    def _track_shape(self, table: MeterTable, base: MeterBaselines, bin_kwh: np.ndarray,
+                     usable: np.ndarray, slot: int) -> None:
+        """Each meter's daytime and 00:00-06:00 use against its own baseline for those bins.
+
+        Why: a night-only bypass shows in the shape of the day, not only its
+        total: the meter's night use falls far under its own night baseline
+        while its daytime use stays near its own day baseline, whereas a
+        bypass around the clock lowers both by the same share. The sums
+        (faded per bin added, restarted when theft evidence begins) hold use
+        and baseline, so their ratio is the meter's recent use relative to
+        its usual; bins with more usual use weigh more, which damps the
+        noise of near-empty bins.
+        """
+        if slot == NIGHT_CORE_BIN:
+            use, usual = "night_kwh", "night_base"
+        elif slot not in self.theft.night_bins:
+            use, usual = "day_kwh", "day_base"
+        else:
+            return
         col = table.col
         factor = peer_factor(bin_kwh, base.levels(slot), usable)
         mu, _, warm = base.expected(slot, factor)
         ok = usable & warm & (mu > 0)
-        shortfall = np.clip((mu[ok] - bin_kwh[ok]) / mu[ok], -1.0, 1.0)
-        col["day_drop"][ok] = 0.5 * col["day_drop"][ok] + 0.5 * shortfall
+        col[use][ok] = SHAPE_FADING * col[use][ok] + bin_kwh[ok]
+        col[usual][ok] = SHAPE_FADING * col[usual][ok] + mu[ok]
+
+    @staticmethod
+    def _shortfalls(table: MeterTable, row: int) -> tuple[float, float] | None:
+        """(daytime, night-time) relative shortfall of a meter's recent use against its own
+        baseline, or None until both a day bin and a night bin were seen."""
+        col = table.col
+        if col["day_base"][row] <= 0 or col["night_base"][row] <= 0:
+            return None
+        return (1.0 - float(col["day_kwh"][row] / col["day_base"][row]),
+                1.0 - float(col["night_kwh"][row] / col["night_base"][row]))
 
     def _learn_meters(self, table: MeterTable, base: MeterBaselines, bin_kwh: np.ndarray,
                       usable: np.ndarray, slot: int, calm_area: bool = False) -> None:
@@ -270,6 +297,8 @@ class EnergyBalance:
                 col["evidence_since"][culprit] = bin_start
                 col["stolen_kwh"][culprit] = 0.0
                 col["evidence_bins"][culprit] = 0
+                for name in ("day_kwh", "day_base", "night_kwh", "night_base"):
+                    col[name][culprit] = 0.0
             col["evidence"][culprit] += gain
             if slot in t.night_bins:
                 col["evidence_night"][culprit] += gain
@@ -339,11 +368,14 @@ class EnergyBalance:
             stolen = float(col["stolen_kwh"][row])
             bins = max(1.0, (at - col["evidence_since"][row]) / self.bin_s)
             night_share = col["evidence_night"][row] / max(col["evidence"][row], 1e-9)
+            shortfalls = self._shortfalls(table, row)
+            day_drop, night_drop = shortfalls if shortfalls else (float("nan"),) * 2
             if col["zero_run"][row] >= per_bin - 1:
                 kind, what = "theft_meter_stopped", "counts nothing while powered"
-            elif bins < BINS_PER_DAY and night_share >= NIGHT_SHARE:
-                continue                      # wait for a daytime bin to tell the kinds apart
-            elif night_share >= NIGHT_SHARE and col["day_drop"][row] < DAY_DROP_NIGHT_ONLY:
+            elif shortfalls is None and night_share > 0:
+                continue                      # wait for a day and a night to tell the kinds apart
+            elif (shortfalls is not None and night_drop >= NIGHT_ONLY_DROP
+                  and day_drop <= DAY_TO_NIGHT_DROP * night_drop):
                 kind, what = "theft_night_bypass", "is bypassed at night"
             else:
                 kind, what = "theft_bypass", "is partly bypassed"
@@ -359,9 +391,12 @@ class EnergyBalance:
                                     "evidence": round(float(col["evidence"][row]), 2),
                                     "bins": int(col["evidence_bins"][row]),
                                     "night_share": round(float(night_share), 2),
-                                    "daytime_shortfall": round(float(col["day_drop"][row]), 2)},
+                                    "daytime_shortfall": _rounded(day_drop),
+                                    "night_shortfall": _rounded(night_drop)},
                           threshold={"evidence_threshold": t.evidence_threshold,
-                                     "min_bins": t.min_bins, "loss_z": t.loss_z},
+                                     "min_bins": t.min_bins, "loss_z": t.loss_z,
+                                     "night_only_drop": NIGHT_ONLY_DROP,
+                                     "day_to_night_drop": DAY_TO_NIGHT_DROP},
                           reason=(f"Meter {meter} {what}: the area's unexplained energy "
                                   f"({stolen:.1f} kWh so far) tracks this meter's own "
                                   f"consumption better than any other explanation."),
@@ -423,3 +458,8 @@ class EnergyBalance:
         elif loss_rate >= 0:
             episodes.resolve("metering_fault", area, at=at,
                              reason=f"Area {area} line loss is positive again.")
+
+
+def _rounded(x: float) -> float | None:
+    """A shortfall for the alert's evidence (None when not yet measured)."""
+    return round(x, 2) if math.isfinite(x) else None

@@ -48,7 +48,10 @@ METER_COLUMNS: dict[str, tuple[str, tuple[int, ...], float]] = {
     "evidence_since": ("f8", (), np.nan),   # start of the bin the evidence began in
     "evidence_bins": ("i2", (), 0),         # bins that added evidence
     "stolen_kwh": ("f4", (), 0.0),          # unexplained kWh attributed since evidence began
-    "day_drop": ("f4", (), 0.0),            # recent relative shortfall in daytime bins
+    "day_kwh": ("f4", (), 0.0),             # faded daytime-bin use since evidence began
+    "day_base": ("f4", (), 0.0),            # ... and its seasonal baseline
+    "night_kwh": ("f4", (), 0.0),           # faded 00:00-06:00 use since evidence began
+    "night_base": ("f4", (), 0.0),          # ... and its seasonal baseline
     "calm_drop": ("f4", (), 0.0),           # recent balanced bins spent under baseline
     "phase_run": ("i2", (), 0),             # intervals with one phase missing (3-phase)
 }

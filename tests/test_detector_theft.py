@@ -83,3 +83,24 @@ def test_reverse_energy_tamper_event_and_phase_tamper_fire_at_once():
                           ("theft_tamper_event", "M06")}
     for alert in found.values():
         assert day_of(alert.at) - ONSET_DAY < 0.25
+
+
+def test_night_only_bypass_is_told_from_a_bypass_around_the_clock():
+    """The same meter, the same strong bypass: only the shape of its day tells the kinds."""
+    def at_night(ts: float) -> bool:
+        hour = ((ts - 1) % 86_400) / 3600
+        return hour >= 22 or hour < 6
+
+    def night_bypass(t, ts, iv):
+        if after_onset(ts) and at_night(ts):
+            iv.share[3] = 0.05
+
+    def all_day_bypass(t, ts, iv):
+        if after_onset(ts):
+            iv.share[3] = 0.2
+
+    night = thefts(run(13, night_bypass))
+    assert [(f.kind, f.entity) for f in night] == [("theft_night_bypass", "M03")]
+    assert night[0].observed["night_shortfall"] > 0.5 > night[0].observed["daytime_shortfall"]
+    assert [(f.kind, f.entity) for f in thefts(run(13, all_day_bypass))] == [
+        ("theft_bypass", "M03")]
