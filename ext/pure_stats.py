@@ -14,7 +14,26 @@ from gridwatch.ext import checks, layout
 from gridwatch.ext.pure_bank import PureBank
 
 
-class EWStats(PureBank):
+class _SteppedBank(PureBank):
+    """Banks whose update is one `_step` per present reading; NaN readings are skipped."""
+
+    def _step(self, i: int, x: float) -> None:
+        raise TypeError(f"{type(self).__name__} defines no _step")
+
+    def update(self, i: int, x: float) -> None:
+        """Fold one reading of meter `i` in (NaN = missing, ignored)."""
+        self._check(i)
+        if not math.isnan(x):
+            self._step(i, float(x))
+
+    def update_many(self, x: object) -> None:
+        """Fold one reading per meter in."""
+        for i, value in enumerate(checks.readings("x", x, self.n_meters).tolist()):
+            if not math.isnan(value):
+                self._step(i, value)
+
+
+class EWStats(_SteppedBank):
     """Exponentially weighted mean and variance per meter (River `stats.EWMean`/`EWVar`).
 
     >>> bank = EWStats(2, fading_factor=0.5)
@@ -41,18 +60,6 @@ class EWStats(PureBank):
             self.squares[i] = x * x
             self.seen[i] = 1
 
-    def update(self, i: int, x: float) -> None:
-        """Fold one reading of meter `i` in (NaN = missing, ignored)."""
-        self._check(i)
-        if not math.isnan(x):
-            self._step(i, float(x))
-
-    def update_many(self, x: object) -> None:
-        """Fold one reading per meter in."""
-        for i, value in enumerate(checks.readings("x", x, self.n_meters).tolist()):
-            if not math.isnan(value):
-                self._step(i, value)
-
     def mean(self, i: int) -> float:
         self._check(i)
         return float(self.means[i])
@@ -66,7 +73,7 @@ class EWStats(PureBank):
         return self.squares - self.means * self.means
 
 
-class _Welford(PureBank):
+class _Welford(_SteppedBank):
     """Welford updates shared by MeanVar and RollingMeanVar."""
 
     ddof: int
@@ -90,17 +97,6 @@ class _Welford(PureBank):
     def variances(self) -> np.ndarray:
         return np.divide(self.sums_sq, self.counts - self.ddof, out=np.zeros(self.n_meters),
                          where=self.counts > self.ddof)
-
-    def update(self, i: int, x: float) -> None:
-        """Fold one reading of meter `i` in (NaN = missing, ignored)."""
-        self._check(i)
-        if not math.isnan(x):
-            self._step(i, float(x))
-
-    def update_many(self, x: object) -> None:
-        for i, value in enumerate(checks.readings("x", x, self.n_meters).tolist()):
-            if not math.isnan(value):
-                self._step(i, value)
 
     def _step(self, i: int, x: float) -> None:
         self._add(i, x)
