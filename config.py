@@ -79,7 +79,6 @@ class MetricsSettings:
     flush_interval_ms: int = 1000
     retry_interval_ms: int = 1000
     max_retries: int = 10
-    query_url: str = "http://127.0.0.1:8428"
 
 
 @dataclass

@@ -15,10 +15,7 @@ from gridwatch.ext.pure_bank import PureBank
 
 
 class _SteppedBank(PureBank):
-    """Banks whose update is one `_step` per present reading; NaN readings are skipped."""
-
-    def _step(self, i: int, x: float) -> None:
-        raise TypeError(f"{type(self).__name__} defines no _step")
+    """Banks whose update is one `_step(i, x)` (defined by each subclass) per present reading."""
 
     def update(self, i: int, x: float) -> None:
         """Fold one reading of meter `i` in (NaN = missing, ignored)."""

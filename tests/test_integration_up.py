@@ -26,8 +26,7 @@ def test_up_runs_everything_and_reports_json(tmp_path: Path) -> None:
     config = write_config(tmp_path / "gridwatch.yaml", {
         "mqtt": {"url": f"mqtt://127.0.0.1:{ports['mqtt']}"},
         "kafka": {"url": f"kafka://127.0.0.1:{ports['kafka']}", "partitions": 2},
-        "metrics": {"url": f"http://127.0.0.1:{ports['metrics']}",
-                    "query_url": f"http://127.0.0.1:{ports['metrics']}"},
+        "metrics": {"url": f"http://127.0.0.1:{ports['metrics']}"},
         "worker": {"web_port": ports["web"]},
         "alerts": {"api": {"port": ports["api"]}},
         "simulator": {"speed": 5760.0},
