@@ -197,6 +197,7 @@ class DataQualitySettings:
     clock_tolerance_s: float = 60.0
     quiet_intervals: int = 8
     dropout_min_missing: int = 2
+    silence_intervals: int = 2
     collection_min_rate: float = 0.5
     stuck_intervals: int = 6
 
@@ -387,6 +388,8 @@ def _validate(instance: Any, prefix: str, source: str) -> None:
              "must be in (0, 1]")
         need(instance.min_consecutive_intervals >= 1, "min_consecutive_intervals",
              "must be at least 1")
+    if isinstance(instance, DataQualitySettings):
+        need(instance.silence_intervals >= 1, "silence_intervals", "must be at least 1")
     if isinstance(instance, SimulatorSettings):
         need(0.0 <= instance.bad_rate <= 1.0, "bad_rate", "must be between 0 and 1")
         need(instance.speed > 0, "speed", "must be positive")
