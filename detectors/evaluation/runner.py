@@ -6,7 +6,10 @@ wire dict (`parse_batch_obj`), the area's `AreaState` is loaded from its
 serialised bytes, `AreaPipeline.process` runs, and the state is serialised
 back; batches are fed in stream order, one state per area, and every area
 result passes through one `FeederOutages` (area outages of a whole feeder
-become one feeder outage, see `gridwatch.detectors.feeder`). A batch the
+become one feeder outage, see `gridwatch.detectors.feeder`). Like the worker's
+timer, a `SilenceWatch` reports areas that stop uploading while they are
+still silent; its clock here is the stream's own (the newest interval
+delivered), checked each time it moves on. A batch the
 schema rejects or the pipeline raises on is, as in production, a dead letter
 (counted here, by reason) and its state changes are dropped. Only what the report needs
 is kept: every finding, and the few metric fields plotted as score traces.
@@ -24,6 +27,7 @@ from gridwatch.config import DetectorSettings
 from gridwatch.detectors.base import Finding
 from gridwatch.detectors.feeder import FeederOutages
 from gridwatch.detectors.pipeline import AreaPipeline, AreaState
+from gridwatch.detectors.silence import SilenceWatch
 from gridwatch.streams.schema import Batch, SchemaError, parse_batch_obj
 
 TRACE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -59,6 +63,8 @@ def run_pipeline(batches: Iterable[Batch], settings: DetectorSettings,
     """Feed ``batches`` (stream order) through `AreaPipeline` exactly as the worker does."""
     pipeline = AreaPipeline(settings)
     feeders = FeederOutages()
+    silence = SilenceWatch(settings.data_quality)
+    checked_at = float("-inf")
     states: dict[str, bytes] = {}
     findings: list[Finding] = []
     errors: Counter[str] = Counter()
@@ -85,7 +91,12 @@ def run_pipeline(batches: Iterable[Batch], settings: DetectorSettings,
             states[record.area] = state.dumps()
             area_feeder[record.area] = record.feeder
             latest = max(reading.ts for reading in record.readings)
-            findings.extend(feeders.observe(record.area, record.feeder, latest, result.findings))
+            kept = silence.learn_one(record, result.findings, seen_at=latest)
+            findings.extend(feeders.observe(record.area, record.feeder, latest, kept))
+            stream_now = silence.clocks[0].newest
+            if stream_now is not None and stream_now > checked_at:
+                checked_at = stream_now
+                findings.extend(silence.check(stream_now))
             for point in result.points:
                 wanted = TRACE_FIELDS.get(point.measurement, ())
                 for name in wanted:
