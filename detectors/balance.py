@@ -41,6 +41,7 @@ MIN_RESID_KWH = 0.01      # floor of the per-interval residual standard deviatio
 HONEST_DROP = 1.5         # calm_drop from which a meter's drop is taken as honest
 LEARN_DROP_Z = 2.5        # a meter this far under its baseline is not learned from
 MIN_BIN_SD_KWH = 0.05     # floor of the standard deviation of a bin's unexplained energy
+VAR_CLIP_Z = 3.0          # a healthy bin's residual counts at most this many deviations
 NIGHT_SHARE = 0.8         # evidence this much from night bins is kept through calm days
 NIGHT_ONLY_DROP = 0.5     # a night-only theft takes most of the meter's night-time use ...
 DAY_TO_NIGHT_DROP = 0.5   # ... and leaves its daytime shortfall under half of that
@@ -85,7 +86,9 @@ class EnergyBalance:
         """Accumulate one interval's residual; call before the registers are overwritten.
 
         `usable` is False when the interval cannot be balanced (stuck meter,
-        outage, missing readings).
+        outage, missing readings). The interval after an unusable one is not
+        balanced either: a register that was frozen or out of step catches up
+        in it, and that jump is no one's loss.
         """
         col = table.col
         prev_ts = col["last_ts"][rows]
@@ -93,7 +96,10 @@ class EnergyBalance:
                        and bool(np.all(prev_ts == ts - self.interval_s))
                        and bal.get("area_prev_ts") == ts - self.interval_s
                        and area_energy is not None)
-        if consecutive and usable:
+        settling = bal.pop("settling", False)
+        if not usable:
+            bal["settling"] = True
+        if consecutive and usable and not settling:
             e = energy - col["energy"][rows]
             a_kwh = area_energy - bal["area_prev"]
             if a_kwh >= 0 and np.all(e >= 0):
@@ -164,7 +170,8 @@ class EnergyBalance:
             self._attribute(table, base, bal, s_re, s_ee, bin_kwh, complete & ~stuck, flagged,
                             accused, slot, sum_r, n, var, bin_start, area_kwh)
         else:
-            self._decay(table, bal, factor=self.theft.calm_decay, slot=slot)
+            # a leak draws current in every bin: a calm one ends the leak hypothesis
+            self._decay(table, bal, meters=self.theft.calm_decay, leak=0.0, slot=slot)
         self._track_shape(table, base, bin_kwh, complete & ~stuck, slot)
         self._judge_theft(table, episodes, bin_end, flagged)
         if episodes.open_entities("transformer_overload"):
@@ -256,6 +263,10 @@ class EnergyBalance:
             old = bal.get("var", bin_var)
             bal["var"] = old + rate * (bin_var - old)
             old = bal.get("bin_var", sum_r * sum_r)
+            if healthy >= self.theft.warmup_bins:
+                # one freak bin (a register catching up, a clock jump) must not blind
+                # the area for weeks: its square counts at most VAR_CLIP_Z deviations
+                sum_r = math.copysign(min(abs(sum_r), VAR_CLIP_Z * math.sqrt(old)), sum_r)
             bal["bin_var"] = old + rate * (sum_r * sum_r - old)
         bal["healthy_bins"] = healthy + 1
 
@@ -292,7 +303,7 @@ class EnergyBalance:
         if plausible.any():
             culprit = int(np.argmax(np.where(plausible, score, -np.inf)))
             gain = min(float(score[culprit]), t.evidence_cap)
-            self._decay(table, bal, keep=culprit)
+            self._decay(table, bal, meters=t.evidence_decay, leak=0.0, keep=culprit)
             if col["evidence"][culprit] <= 0:
                 col["evidence_since"][culprit] = bin_start
                 col["stolen_kwh"][culprit] = 0.0
@@ -305,7 +316,6 @@ class EnergyBalance:
             col["evidence_bins"][culprit] += 1
             col["stolen_kwh"][culprit] += sum_r
             return
-        self._decay(table, bal)
         # what meters already accused of theft usually take is not a leak
         known = float((col["stolen_kwh"][accused]
                        / np.maximum(col["evidence_bins"][accused], 1)).sum())
@@ -314,7 +324,11 @@ class EnergyBalance:
         # a steady leak fits the residual at least as well as any meter's profile does
         # (Cauchy-Schwarz); a residual that follows one meter is someone taking energy
         if z <= t.loss_z or float(fits.max(initial=0.0)) > gain_const:
+            # nobody explains the excess, e.g. a night-time bypass in a bin it only
+            # partly covers: that weighs little against the suspects
+            self._decay(table, bal, meters=t.calm_decay, leak=t.evidence_decay, slot=slot)
             return
+        self._decay(table, bal, meters=t.evidence_decay, leak=t.evidence_decay)
         if bal.get("leak_ev", 0.0) <= 0:
             bal["leak_since"] = bin_start
             bal["leak_bins"] = 0
@@ -325,19 +339,20 @@ class EnergyBalance:
         bal["leak_kwh"] = bal.get("leak_kwh", 0.0) + rest
         bal["leak_area_kwh"] = bal.get("leak_area_kwh", 0.0) + area_kwh
 
-    def _decay(self, table: MeterTable, bal: dict, keep: int = -1,
-               factor: float | None = None, slot: int = -1) -> None:
-        """Shrink evidence: hard when another explanation won the bin, gently on calm bins.
+    def _decay(self, table: MeterTable, bal: dict, meters: float, leak: float,
+               keep: int = -1, slot: int = -1) -> None:
+        """Shrink the meters' theft evidence by `meters` and the area's leak evidence by `leak`.
 
-        A calm daytime bin says nothing against a theft seen only at night,
-        so evidence gathered in night bins only is kept through it.
+        Hard when another explanation won the bin, gently when the bin was calm
+        or nobody explains its excess. A day bin says nothing against a theft
+        seen only at night, so on one (`slot` given) evidence gathered in night
+        bins only is kept.
         """
         col = table.col
-        d = self.theft.evidence_decay if factor is None else factor
         kept = col["evidence"][keep] if keep >= 0 else 0.0
         kept_night = col["evidence_night"][keep] if keep >= 0 else 0.0
-        rate = np.full(len(table), d, np.float32)
-        if factor is not None and slot >= 0 and slot not in self.theft.night_bins:
+        rate = np.full(len(table), meters, np.float32)
+        if slot >= 0 and slot not in self.theft.night_bins:
             night_only = col["evidence_night"] >= NIGHT_SHARE * col["evidence"]
             rate[night_only] = 1.0
         col["evidence"] *= rate
@@ -346,9 +361,7 @@ class EnergyBalance:
         if keep >= 0:
             col["evidence"][keep] = kept
             col["evidence_night"][keep] = kept_night
-        # a leak draws current in every bin: one without unexplained energy (calm,
-        # `factor` given) or won by a meter ends the leak hypothesis
-        bal["leak_ev"] = bal.get("leak_ev", 0.0) * d if keep < 0 and factor is None else 0.0
+        bal["leak_ev"] = bal.get("leak_ev", 0.0) * leak
 
     def _judge_theft(self, table: MeterTable, episodes: Episodes, at: float,
                      flagged: np.ndarray) -> None:

@@ -45,6 +45,7 @@ class Interval:
     delay: bool = False            # held back and sent after the next interval
     ts_offset: dict[int, float] = field(default_factory=dict)
     frozen: set[int] = field(default_factory=set)   # meter repeats its last reading
+    # (its register keeps counting, so the first reading after it thaws catches up)
 
 
 Edit = Callable[[int, float, Interval], None]
@@ -90,15 +91,15 @@ def area_batches(days: int, edit: Edit | None = None, meters: int = 12, seed: in
         readings = []
         for i in range(meters):
             mid = meter_id(i)
+            if i in iv.reverse:
+                reverse_reg[i] += step[i]
+            else:
+                registers[i] += step[i]
             if i in iv.frozen and i in last:
                 old = last[i]
                 readings.append(Reading(mid, ts, "customer", old.phases, old.energy_kwh,
                                         old.voltage, old.current, old.power_kw))
                 continue
-            if i in iv.reverse:
-                reverse_reg[i] += step[i]
-            else:
-                registers[i] += step[i]
             volts = float(iv.volts[i]) if iv.supplied[i] else 0.0
             if volts and iv.tx_volts[phase_of[i]] < 50:
                 volts = 0.0

@@ -50,6 +50,20 @@ def test_holiday_customer_is_not_blamed_for_a_later_leak():
     assert [f.kind for f in firing(found, "leakage")] == ["leakage"]
 
 
+def test_stuck_meter_catching_up_does_not_hide_a_later_bypass():
+    """Days of repeated readings end in one jump of the register; that jump is nobody's
+    loss and must not teach the balance that the area is too noisy to judge."""
+    def stuck_then_bypass(t, ts, iv):
+        if ONSET_DAY - 4 <= day_of(ts) < ONSET_DAY - 0.98:   # thaws early in a bin
+            iv.frozen.add(0)
+        if after_onset(ts):
+            iv.share[3] = 0.8
+
+    found = thefts(run(12, stuck_then_bypass))
+    assert [(f.kind, f.entity) for f in found] == [("theft_bypass", "M03")]
+    assert day_of(found[0].at) - ONSET_DAY < 3
+
+
 def test_stopped_register_with_voltage_present_is_meter_stopped():
     def stopped(t, ts, iv):
         if after_onset(ts):
