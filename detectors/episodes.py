@@ -42,6 +42,8 @@ class Episodes:
         return self.key(kind, entity) in self.store
 
     def open_entities(self, kind: str) -> list[str]:
+        if not self.store:                 # the usual case: asked many times per interval
+            return []
         prefix = f"{kind}|"
         return [k[len(prefix):] for k in self.store if k.startswith(prefix)]
 

@@ -72,18 +72,20 @@ class FaultDetector:
         s = self.settings
         ts = frame.ts
         dark = frame.vmax < s.dead_voltage_v
+        dark_count = int(np.count_nonzero(dark))
         area_v = frame.area_voltage(s.dead_voltage_v)
-        dark_share = float(dark.mean()) if dark.size else 0.0
+        dark_share = dark_count / dark.size if dark.size else 0.0
         area_dark = ((area_v is not None and area_v[1] == 0)
                      or (dark.size >= 2 and dark_share >= s.outage_dark_fraction))
         phase_lost = area_v is not None and 0 < area_v[1] < area_v[2]
         self._outage(episodes, frame, area_dark, dark_share)
         self._phase_loss(episodes, frame, phase_lost)
-        self._power_loss(episodes, frame, table, dark, area_dark or phase_lost)
-        if area_v is not None and not area_dark:
-            self._overload(episodes, frame, table, scalars)
-            self._sag_swell(episodes, ts, area_v[0], scalars)
+        if dark_count or episodes.store:
+            self._power_loss(episodes, frame, table, dark, dark_count, area_dark or phase_lost)
         load = self._load_ratio(frame)
+        if area_v is not None and not area_dark:
+            self._overload(episodes, frame, table, scalars, load)
+            self._sag_swell(episodes, ts, area_v[0], scalars)
         return FaultView(area_dark, dark, phase_lost, scalars.get("v_dev") is not None,
                          load is not None and load > s.heavy_load_ratio)
 
@@ -131,15 +133,15 @@ class FaultDetector:
                              reason=f"All phases of area {area} are live again.")
 
     def _power_loss(self, episodes: Episodes, frame: IntervalFrame, table: MeterTable,
-                    dark: np.ndarray, supply_fault: bool) -> None:
+                    dark: np.ndarray, dark_count: int, supply_fault: bool) -> None:
         open_now = set(episodes.open_entities("meter_power_loss"))
-        for i in np.flatnonzero(dark):
+        for i in np.flatnonzero(dark) if dark_count else ():
             meter = table.meters[frame.rows[i]]
             if supply_fault and meter not in open_now:
                 continue
             episodes.fire("meter_power_loss", meter, "meter", at=frame.ts, detector=NAME,
                           observed={"voltage_v": frame.readings[i].voltage,
-                                    "neighbours_dark": int(dark.sum()) - 1},
+                                    "neighbours_dark": dark_count - 1},
                           threshold={"dead_voltage_v": self.settings.dead_voltage_v},
                           reason=(f"Meter {meter} lost supply while the rest of area "
                                   f"{episodes.area} is powered."))
@@ -153,7 +155,7 @@ class FaultDetector:
                                      reason=f"Meter {meter} has supply again.")
 
     def _overload(self, episodes: Episodes, frame: IntervalFrame, table: MeterTable,
-                  scalars: dict) -> None:
+                  scalars: dict, ratio: float | None) -> None:
         """Apparent power against the rating, now or projected to the evening peak.
 
         Projected: the load stands at `overload_step_ratio` times or more its
@@ -166,7 +168,6 @@ class FaultDetector:
         rating every night while the overload persists).
         """
         area_reading = frame.area
-        ratio = self._load_ratio(frame)
         if area_reading is None or ratio is None:
             return
         s = self.settings

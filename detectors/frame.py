@@ -35,28 +35,23 @@ class IntervalFrame:
     @classmethod
     def build(cls, ts: float, readings: list[Reading], table: MeterTable) -> IntervalFrame:
         customers = [r for r in readings if r.role == "customer"]
-        area = next((r for r in readings if r.role == "area"), None)
-        n = len(customers)
+        area = (None if len(customers) == len(readings)
+                else next((r for r in readings if r.role == "area"), None))
         rows = table.index_of([r.meter for r in customers])
-        energy = np.empty(n)
-        reverse = np.empty(n)
-        vmin = np.empty(n)
-        vmax = np.empty(n)
-        power = np.empty(n)
-        phases = np.ones(n, np.int8)
-        three: list[int] = []
-        for i, r in enumerate(customers):
-            energy[i] = r.energy_kwh
-            reverse[i] = r.reverse_kwh
-            power[i] = r.power_kw
-            if r.phases == 3:
-                phases[i] = 3
-                three.append(i)
-                vmin[i] = min(r.voltage)
-                vmax[i] = max(r.voltage)
-            else:
-                vmin[i] = vmax[i] = r.voltage[0]
-        return cls(ts, rows, energy, reverse, vmin, vmax, power, phases, three, customers, area)
+        energy = np.array([r.energy_kwh for r in customers], np.float64)
+        reverse = np.array([r.reverse_kwh for r in customers], np.float64)
+        power = np.array([r.power_kw for r in customers], np.float64)
+        three = [i for i, r in enumerate(customers) if r.phases == 3]
+        lows = [r.voltage[0] for r in customers]
+        highs = list(lows)
+        phases = np.ones(len(customers), np.int8)
+        if three:
+            phases[three] = 3
+            for i in three:
+                lows[i] = min(customers[i].voltage)
+                highs[i] = max(customers[i].voltage)
+        return cls(ts, rows, energy, reverse, np.array(lows, np.float64),
+                   np.array(highs, np.float64), power, phases, three, customers, area)
 
     def area_voltage(self, dead_v: float) -> tuple[float, int, int] | None:
         """(mean live phase voltage, live phases, phases) of the area meter, if present."""

@@ -77,16 +77,19 @@ class LowVoltageZoneDetector:
         self.kernel = VoltageQualification(0, lower_v=settings.single_phase.lower_v,
                                            upper_v=settings.single_phase.upper_v,
                                            dead_v=settings.dead_voltage_v)
+        # limits by a meter's phase count (the ``phases`` column read as a byte): three-phase
+        # meters get the 380 V class, anything else the 220 V class
+        self._lowers = np.full(256, settings.single_phase.lower_v)
+        self._uppers = np.full(256, settings.single_phase.upper_v)
+        self._lowers[3] = settings.three_phase.lower_v
+        self._uppers[3] = settings.three_phase.upper_v
 
     def _bank(self, table: MeterTable) -> VoltageQualification:
         """The qualification kernel on the table's columns, limits from the settings."""
-        s = self.settings
         bank = bind_kernel(table, PREFIX, self.kernel)
-        three = table.col["phases"] == 3
-        table.col[PREFIX + "lowers"][:] = np.where(three, s.three_phase.lower_v,
-                                                   s.single_phase.lower_v)
-        table.col[PREFIX + "uppers"][:] = np.where(three, s.three_phase.upper_v,
-                                                   s.single_phase.upper_v)
+        phases = table.col["phases"].view(np.uint8)
+        np.take(self._lowers, phases, out=table.col[PREFIX + "lowers"], mode="clip")
+        np.take(self._uppers, phases, out=table.col[PREFIX + "uppers"], mode="clip")
         return bank
 
     def observe(self, state: LowVoltageState, table: MeterTable, episodes: Episodes,
@@ -108,7 +111,7 @@ class LowVoltageZoneDetector:
             bank.reset()
         classes = bank.update_many(np.ascontiguousarray(volts, dtype=np.float64))
         rate = bank.area_rate()
-        monitored = int((classes != UNMONITORED).sum())
+        monitored = int(np.count_nonzero(classes != UNMONITORED))
         if monitored == 0 or not judge:
             return None if math.isnan(rate) else rate
         below = np.flatnonzero(classes == BELOW)

@@ -80,6 +80,7 @@ class AreaPipeline:
                                        settings.faults.dead_voltage_v)
         self.balance = EnergyBalance(settings.theft, settings.leakage, interval)
         self.low_voltage = LowVoltageZoneDetector(settings.low_voltage)
+        self.lower_v = settings.low_voltage.single_phase.lower_v
 
     def reconfigure(self, settings: DetectorSettings) -> dict[str, tuple[object, object]]:
         """Swap in new parameters; return (and log) every changed key as (old, new)."""
@@ -191,10 +192,10 @@ class AreaPipeline:
             "outage": 1.0 if area_dark else 0.0,
         }
         if volts.size:
-            lower = self.settings.low_voltage.single_phase.lower_v
-            fields |= {"voltage_min_v": float(volts.min()), "voltage_mean_v": float(volts.mean()),
+            fields |= {"voltage_min_v": float(volts.min()),
+                       "voltage_mean_v": float(volts.sum()) / volts.size,
                        "voltage_max_v": float(volts.max()),
-                       "low_voltage_points": float((volts < lower).sum())}
+                       "low_voltage_points": float(np.count_nonzero(volts < self.lower_v))}
         if rate is not None:
             fields["voltage_qualification_rate"] = rate
         fields["low_voltage_zone"] = 1.0 if low_voltage_zone else 0.0

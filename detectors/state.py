@@ -7,16 +7,22 @@ column per quantity holds every meter of the area; detectors update whole
 columns at once. Area-level values (open episodes, running totals) live in a
 plain JSON-able dict beside the columns.
 
-Wire format of `AreaState.dumps`: ``b"GWS1"``, a 4-byte little-endian
-header length, a JSON header (meter ids, scalars, column names, dtypes and
-shapes; space-padded to 8 bytes) and then the columns' raw bytes in header
-order, widest dtype first so every column is aligned for the kernels.
+Wire format of `AreaState.dumps` (version 2): ``b"GWS2"``, four
+little-endian uint32 (meters, and the byte lengths of the three JSON parts
+that follow), the column layout (names, dtypes, trailing shapes, in storage
+order), the meter ids, the scalars, spaces up to a multiple of 8 bytes, and
+then the columns' raw bytes in layout order, widest dtype first so every
+column is aligned for the kernels. Small areas pay mostly fixed costs per
+batch, so the layout is parsed and grouped once per distinct layout and the
+meter ids are re-encoded only when a meter is added. ``GWS1`` states (one
+JSON header) are still read.
 Nothing here depends on settings objects, so a live pipeline can be
 reconfigured without touching the state.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import struct
@@ -25,7 +31,10 @@ from typing import Any
 
 import numpy as np
 
-MAGIC = b"GWS1"
+MAGIC = b"GWS2"
+LEGACY_MAGIC = b"GWS1"
+PREAMBLE = struct.Struct("<4sIIII")   # magic, meters, layout/ids/scalars JSON byte lengths
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 ALIGN = 8                 # columns start aligned: header padded, widest dtypes first
 BINS_PER_DAY = 4
 
@@ -79,6 +88,72 @@ def bind_kernel(table: MeterTable, prefix: str, bank: Any) -> Any:
     return bank
 
 
+class ColumnLayout:
+    """How a state's columns lie in its body: storage order, dtypes, trailing shapes.
+
+    Why a cached object: the layout changes only when the code gains a
+    column, never from batch to batch, so its JSON and its grouping of
+    same-typed columns (one `np.frombuffer` per group rather than per
+    column, the fixed cost that dominates small areas) are worked out once
+    per layout, not once per load. Storage order is widest dtype first, so
+    every column starts aligned for the kernels.
+
+    >>> t = MeterTable()
+    >>> _ = t.index_of(["m1", "m2"])
+    >>> layout = ColumnLayout.of(t.col)
+    >>> layout.names[0], layout.row_bytes == sum(a.nbytes for a in t.col.values()) // 2
+    ('last_ts', True)
+    >>> ColumnLayout.parse(b'[["x","<f8",[2]]]').groups
+    ((('x',), dtype('float64'), (2,)),)
+    """
+
+    def __init__(self, text: bytes, spec: list[tuple[str, np.dtype, tuple[int, ...]]]) -> None:
+        self.text = text
+        self.names = tuple(name for name, _, _ in spec)
+        self.dtypes = [dtype for _, dtype, _ in spec]
+        groups: list[tuple[tuple[str, ...], np.dtype, tuple[int, ...]]] = []
+        for name, dtype, trailing in spec:
+            if groups and groups[-1][1:] == (dtype, trailing):
+                groups[-1] = (groups[-1][0] + (name,), dtype, trailing)
+            else:
+                groups.append(((name,), dtype, trailing))
+        self.groups = tuple(groups)
+        self.row_bytes = sum(d.itemsize * math.prod(t) for _, d, t in spec)
+
+    @classmethod
+    def of(cls, columns: dict[str, np.ndarray]) -> ColumnLayout:
+        """The layout for storing `columns` (whatever their current dtypes and shapes)."""
+        spec = sorted(((name, a.dtype, a.shape[1:]) for name, a in columns.items()),
+                      key=lambda s: (-s[1].itemsize, s[1].str, s[2]))
+        return cls.parse(_ENCODER.encode([[n, d.str, list(t)] for n, d, t in spec]).encode())
+
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def parse(text: bytes) -> ColumnLayout:
+        """The layout a stored state describes (cached: states share a handful of layouts)."""
+        try:
+            spec = [(str(name), np.dtype(dtype), tuple(int(d) for d in trailing))
+                    for name, dtype, trailing in json.loads(text)]
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"detector state has an unreadable column layout: {exc}") from exc
+        return ColumnLayout(text, spec)
+
+    def columns(self, body: bytearray, meters: int) -> dict[str, np.ndarray]:
+        """Writable column views into `body` (one copy of the stored bytes, nothing else)."""
+        if len(body) != meters * self.row_bytes:
+            raise ValueError(f"detector state body is {len(body)} bytes, its layout describes "
+                             f"{meters * self.row_bytes} for {meters} meters")
+        columns: dict[str, np.ndarray] = {}
+        offset = 0
+        for names, dtype, trailing in self.groups:
+            count = len(names) * meters * math.prod(trailing)
+            block = np.frombuffer(body, dtype, count, offset).reshape(len(names), meters,
+                                                                      *trailing)
+            columns.update(zip(names, block, strict=True))
+            offset += count * dtype.itemsize
+        return columns
+
+
 class MeterTable:
     """Columns of per-meter state for one area, grown as new meters appear.
 
@@ -92,32 +167,70 @@ class MeterTable:
     """
 
     def __init__(self, meters: list[str] | None = None,
-                 columns: dict[str, np.ndarray] | None = None) -> None:
+                 columns: dict[str, np.ndarray] | None = None,
+                 layout: ColumnLayout | None = None) -> None:
         self.meters: list[str] = list(meters or [])
-        self.index: dict[str, int] = {m: i for i, m in enumerate(self.meters)}
+        self.index: dict[str, int] = dict(zip(self.meters, range(len(self.meters)), strict=True))
         self.col: dict[str, np.ndarray] = columns or {
             name: np.full((0, *shape), fill, dtype=dtype)
             for name, (dtype, shape, fill) in METER_COLUMNS.items()
         }
+        missing = METER_COLUMNS.keys() - self.col.keys()
         for name, (dtype, shape, fill) in METER_COLUMNS.items():
-            if name not in self.col:
+            if name in missing:
                 self.col[name] = np.full((len(self.meters), *shape), fill, dtype=dtype)
+        self._layout = None if missing else layout
+        self._ids_json: tuple[int, bytes] | None = None   # (meters, their JSON) as last stored
 
     def __len__(self) -> int:
         return len(self.meters)
 
     def index_of(self, meters: list[str]) -> np.ndarray:
         """Row numbers of `meters`, adding rows for meters not seen before."""
-        new = [m for m in dict.fromkeys(meters) if m not in self.index]
-        if new:
-            start = len(self.meters)
-            for offset, meter in enumerate(new):
-                self.index[meter] = start + offset
-            self.meters.extend(new)
-            for name, (dtype, shape, fill) in METER_COLUMNS.items():
-                extra = np.full((len(new), *shape), fill, dtype=dtype)
-                self.col[name] = np.concatenate([self.col[name], extra])
-        return np.fromiter((self.index[m] for m in meters), dtype=np.intp, count=len(meters))
+        index = self.index
+        try:
+            return np.array([index[m] for m in meters], dtype=np.intp)
+        except KeyError:
+            pass
+        new = [m for m in dict.fromkeys(meters) if m not in index]
+        start = len(self.meters)
+        for offset, meter in enumerate(new):
+            index[meter] = start + offset
+        self.meters.extend(new)
+        for name, (dtype, shape, fill) in METER_COLUMNS.items():
+            extra = np.full((len(new), *shape), fill, dtype=dtype)
+            self.col[name] = np.concatenate([self.col[name], extra])
+        return np.array([index[m] for m in meters], dtype=np.intp)
+
+    def ids_json(self) -> bytes:
+        """The meter ids as JSON, encoded again only when meters were added."""
+        cached = self._ids_json
+        if cached is None or cached[0] != len(self.meters):
+            cached = self._ids_json = (len(self.meters), _ENCODER.encode(self.meters).encode())
+        return cached[1]
+
+    def body_parts(self) -> tuple[ColumnLayout, list[np.ndarray]]:
+        """The storage layout and the columns in its order, contiguous and of its dtypes.
+
+        The layout of the last load is reused while it still fits the columns
+        (same names and dtypes); otherwise it is worked out afresh.
+        """
+        cols = self.col
+        layout = self._layout
+        if layout is not None and len(cols) == len(layout.names):
+            try:
+                arrays = [cols[name] for name in layout.names]
+            except KeyError:
+                arrays = []
+            if [a.dtype for a in arrays] == layout.dtypes and all(
+                    a.flags.c_contiguous for a in arrays):
+                return layout, arrays
+        layout = self._layout = ColumnLayout.of(cols)
+        for name, array in cols.items():
+            if len(array) != len(self.meters):
+                raise ValueError(f"state column {name!r} has {len(array)} rows for "
+                                 f"{len(self.meters)} meters")
+        return layout, [np.ascontiguousarray(cols[name]) for name in layout.names]
 
 
 @dataclass
@@ -129,22 +242,19 @@ class AreaState:
 
     def dumps(self) -> bytes:
         """Serialise to bytes for the worker's Faust table."""
-        widest_first = sorted(self.meters.col, key=lambda n: -self.meters.col[n].dtype.itemsize)
-        columns = {name: self.meters.col[name] for name in widest_first}
-        header = {
-            "meters": self.meters.meters,
-            "scalars": self.scalars,
-            "columns": [[name, columns[name].dtype.str, list(columns[name].shape)]
-                        for name in columns],
-        }
-        head = json.dumps(header, separators=(",", ":")).encode()
-        head += b" " * (-(8 + len(head)) % ALIGN)
-        body = b"".join(np.ascontiguousarray(columns[name]).tobytes() for name in columns)
-        return MAGIC + struct.pack("<I", len(head)) + head + body
+        table = self.meters
+        layout, arrays = table.body_parts()
+        ids = table.ids_json()
+        scalars = _ENCODER.encode(self.scalars).encode()
+        head = PREAMBLE.size + len(layout.text) + len(ids) + len(scalars)
+        return b"".join([PREAMBLE.pack(MAGIC, len(table), len(layout.text), len(ids),
+                                       len(scalars)),
+                         layout.text, ids, scalars, b" " * (-head % ALIGN), *arrays])
 
     @classmethod
     def loads(cls, raw: bytes | None) -> AreaState:
-        """Rebuild from `dumps` output; empty or None gives a fresh state.
+        """Rebuild from `dumps` output (or a state of the previous format); empty or None
+        gives a fresh state.
 
         >>> s = AreaState()
         >>> _ = s.meters.index_of(["m1"])
@@ -155,16 +265,38 @@ class AreaState:
         >>> AreaState.loads(b"junk")
         Traceback (most recent call last):
         ...
-        ValueError: detector state does not start with b'GWS1' (got b'junk'); not a GridWatch state
+        ValueError: not a GridWatch detector state: starts with b'junk', not b'GWS2'/b'GWS1'
         """
         if not raw:
             return cls()
-        if raw[:4] != MAGIC:
-            raise ValueError(f"detector state does not start with {MAGIC!r} (got {raw[:4]!r}); "
-                             "not a GridWatch state")
+        magic = raw[:4]
+        if magic == LEGACY_MAGIC:
+            return cls._loads_v1(raw)
+        if magic != MAGIC or len(raw) < PREAMBLE.size:
+            raise ValueError(f"not a GridWatch detector state: starts with {raw[:4]!r}, "
+                             f"not {MAGIC!r}/{LEGACY_MAGIC!r}")
+        _, count, layout_len, ids_len, scalars_len = PREAMBLE.unpack_from(raw)
+        at = PREAMBLE.size
+        layout = ColumnLayout.parse(raw[at:at + layout_len])
+        at += layout_len
+        ids = raw[at:at + ids_len]
+        meters = json.loads(ids)
+        scalars = json.loads(raw[at + ids_len:at + ids_len + scalars_len])
+        at += ids_len + scalars_len
+        if len(meters) != count:
+            raise ValueError(f"detector state lists {len(meters)} meters, its header {count}")
+        body = bytearray(memoryview(raw)[at + (-at % ALIGN):])   # one writable copy
+        table = MeterTable(meters, layout.columns(body, count), layout)
+        table._ids_json = (count, ids)
+        return cls(table, scalars)
+
+    @classmethod
+    def _loads_v1(cls, raw: bytes) -> AreaState:
+        """Read a ``GWS1`` state (one JSON header, one view per column), as written before
+        the layout was cached, so a worker upgrade carries on from its changelog."""
         (head_len,) = struct.unpack("<I", raw[4:8])
         header = json.loads(raw[8:8 + head_len])
-        body = bytearray(raw[8 + head_len:])      # one writable copy; columns are views
+        body = bytearray(raw[8 + head_len:])
         offset = 0
         columns: dict[str, np.ndarray] = {}
         for name, dtype, shape in header["columns"]:

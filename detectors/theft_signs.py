@@ -52,9 +52,12 @@ class TheftSignDetector:
         s = self.settings
         ts = frame.ts
         per_day = INTERVALS_PER_DAY_AT / self.interval_s
-        prev_reverse = table.col["reverse"][frame.rows]
-        rev_step = np.nan_to_num(frame.reverse - prev_reverse, nan=0.0)
+        rev_step = frame.reverse - table.col["reverse"][frame.rows]
+        rev_step[np.isnan(rev_step)] = 0.0          # a meter's first reading has no step
+        reversed_ = (rev_step > s.reverse_min_kwh).tolist()
         for i, reading in enumerate(frame.readings):
+            if not (reading.events or reversed_[i]):
+                continue
             meter = reading.meter
             signs = self.tamper.intersection(reading.events)
             if signs:
@@ -63,7 +66,7 @@ class TheftSignDetector:
                               threshold={"tamper_events": sorted(self.tamper)},
                               reason=f"Meter {meter} reported {', '.join(sorted(signs))}.")
                 episodes.touch("theft_tamper_event", meter, ts)
-            if rev_step[i] > s.reverse_min_kwh or "reverse_energy" in reading.events:
+            if reversed_[i] or "reverse_energy" in reading.events:
                 episodes.fire("theft_reverse_energy", meter, "meter", at=ts, detector=NAME,
                               observed={"reverse_kwh_step": round(float(rev_step[i]), 3),
                                         "power_kw": reading.power_kw},
@@ -84,17 +87,22 @@ class TheftSignDetector:
     def _phase_tamper(self, frame: IntervalFrame, table: MeterTable, episodes: Episodes) -> None:
         s = self.settings
         dead = self.dead_voltage_v
+        run = table.col["phase_run"]
         for i in frame.three_phase:
             reading = frame.readings[i]
             meter = reading.meter
             row = frame.rows[i]
             volts, amps = reading.voltage, reading.current
             missing = [p for p in range(3) if volts[p] < dead]
-            live = [p for p in range(3) if volts[p] >= dead]
-            tampered = len(missing) == 1 and len(live) == 2
-            run = table.col["phase_run"]
-            run[row] = min(run[row] + 1, 30_000) if tampered else 0
-            if tampered and run[row] >= s.phase_tamper_intervals:
+            tampered = len(missing) == 1 and sum(volts[p] >= dead for p in range(3)) == 2
+            if not tampered:
+                run[row] = 0
+                if episodes.is_open("theft_phase_tamper", meter):
+                    episodes.resolve("theft_phase_tamper", meter, at=frame.ts,
+                                     reason=f"Meter {meter} sees all three phases again.")
+                continue
+            run[row] = min(run[row] + 1, 30_000)
+            if run[row] >= s.phase_tamper_intervals:
                 seen_kw = reading.power_kw
                 per_day = INTERVALS_PER_DAY_AT / 3600.0
                 episodes.fire("theft_phase_tamper", meter, "meter", at=frame.ts,
@@ -108,6 +116,3 @@ class TheftSignDetector:
                                       f"{'abc'[missing[0]]} for {int(run[row])} intervals "
                                       f"while the area transformer has all three."),
                               loss_kwh_per_day=max(seen_kw, 0.0) / 2.0 * per_day)
-            elif not tampered:
-                episodes.resolve("theft_phase_tamper", meter, at=frame.ts,
-                                 reason=f"Meter {meter} sees all three phases again.")
