@@ -7,6 +7,19 @@ read and written once per batch: the changelog stays small, a restarted or
 rebalanced worker recovers the state from it, and nothing in the design
 assumes a single process. Findings go to the alerts topic; metrics to the
 store through the batched writer.
+
+Silence watchdog (`gridwatch.detectors.silence`): the agent notes each
+area's upload, a timer reports areas that stopped uploading while they are
+still silent. Its state is one small record per area in its own table,
+``area-silence``, written with the area's state after each batch (so both
+recover to the same point). Not derived from ``area-state``: the timer
+must mark a silence as reported (or a restart would report it again), and
+only a table using the producer's partitioner can be written outside an
+agent; and decoding every area's full detector state once a second to find
+its last upload would cost far too much. Keyed by area like the readings,
+the record lives on its area's partition; the timer checks only areas of
+partitions this worker owns, each against that partition's own clock, so
+a partition still catching up is not taken for silence.
 """
 
 from __future__ import annotations
@@ -26,6 +39,7 @@ from gridwatch.config import ConfigError, Settings, load_settings
 from gridwatch.detectors.base import Finding
 from gridwatch.detectors.feeder import FeederOutages
 from gridwatch.detectors.pipeline import AreaPipeline, AreaState, MetricPoint
+from gridwatch.detectors.silence import SilenceWatch
 from gridwatch.streams.config_watch import ConfigWatcher
 from gridwatch.streams.metrics import MetricsWriter
 from gridwatch.streams.schema import trusted_batch
@@ -110,6 +124,10 @@ def create_app(settings: Settings, stats_path: str | None = None,
                            partitions=kafka.partitions)
     feeder_state = app.Table("feeder-state", default=None, key_type=bytes, value_type=bytes,
                              partitions=kafka.partitions)
+    silence_state = app.Table("area-silence", default=None, key_type=bytes, value_type=bytes,
+                              partitions=kafka.partitions, use_partitioner=True)
+    silence = SilenceWatch(settings.detectors.data_quality)
+    owned: set[int] = set()
     metrics = MetricsWriter(settings.metrics)
     counters = WorkerCounters()
     runtime = {"pipeline": AreaPipeline(settings.detectors)}
@@ -124,13 +142,14 @@ def create_app(settings: Settings, stats_path: str | None = None,
             return
         if fresh is not None:
             runtime["pipeline"].reconfigure(fresh.detectors)
+            silence.settings = fresh.detectors.data_quality
 
     @app.agent(readings)
     async def detect(stream: faust.Stream) -> None:
         async for event in stream.events():
-            await handle(event.key, event.value, event.message.offset)
+            await handle(event.key, event.value, event.message.offset, event.message.partition)
 
-    async def handle(key: bytes, value: Any, offset: int) -> None:
+    async def handle(key: bytes, value: Any, offset: int, partition: int) -> None:
         last_offset, raw_state = unpack_state(area_state.get(key))
         if offset <= last_offset:
             counters.replayed_skipped += 1  # redelivered after a restart: already applied
@@ -139,6 +158,9 @@ def create_app(settings: Settings, stats_path: str | None = None,
         try:
             batch = trusted_batch(value)
             result = runtime["pipeline"].process(batch, state)
+            if partition not in owned:
+                adopt_partitions()
+            findings = silence.learn_one(batch, result.findings, time.time(), partition)
         except Exception as exc:  # a malformed record or a detector bug must not lose the batch
             log.exception("cannot process a record of area %r", key)
             counters.deadletters += 1
@@ -146,12 +168,13 @@ def create_app(settings: Settings, stats_path: str | None = None,
             return
         # Findings first, state second: a crash in between replays the batch, and the
         # replayed findings carry the same alert ids, which the dispatcher deduplicates.
-        outages = [f for f in result.findings if f.kind in FEEDER_JUDGED]
-        await publish([f for f in result.findings if f.kind not in FEEDER_JUDGED])
+        outages = [f for f in findings if f.kind in FEEDER_JUDGED]
+        await publish([f for f in findings if f.kind not in FEEDER_JUDGED])
         await feeder_reports.send(key=batch.feeder.encode(), value={
             "area": batch.area, "feeder": batch.feeder,
             "ts": max(r.ts for r in batch.readings), "findings": [f.to_dict() for f in outages]})
         area_state[key] = pack_state(offset, state.dumps())
+        save_silence()
         metrics.write(result.points)
         counters.batches += 1
         counters.readings_processed += result.readings
@@ -190,6 +213,34 @@ def create_app(settings: Settings, stats_path: str | None = None,
         if watcher.changed() or reload_requested["flag"]:
             reload_requested["flag"] = False
             reload_detectors()
+
+    def save_silence() -> None:
+        for area in silence.take_dirty():
+            silence_state[area.encode()] = silence.record(area)
+
+    def adopt_partitions() -> None:
+        """Follow the partitions owned: forget the others' areas, load the new ones' records.
+
+        Called by the timer and, before the first batch of a partition, by the
+        agent (which may run before the timer after a rebalance).
+        """
+        active = {tp.partition for tp in app.assignor.assigned_actives()
+                  if tp.topic == kafka.readings_topic}
+        if active != owned:
+            owned.clear()
+            owned.update(active)
+            silence.keep_shards(owned)
+            silence.restore(((k.decode(), v) for k, v in silence_state.items() if v), owned,
+                            time.time())
+
+    @app.timer(interval=1.0)
+    async def watch_silence() -> None:
+        """Report areas silent too long, each partition on its own stream clock."""
+        if app.rebalancing or app.in_recovery:
+            return
+        adopt_partitions()
+        await publish(silence.check_shards(owned, time.time()))
+        save_silence()
 
     @app.on_before_shutdown.connect  # type: ignore[misc]
     async def flush(app: faust.App, **kwargs: Any) -> None:
