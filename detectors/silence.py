@@ -126,8 +126,9 @@ class SilenceWatch:
         """Note an area's upload; return the batch's findings to publish, plus any resolution.
 
         ``findings`` are what the pipeline made of this batch: the drop-out
-        findings of a gap the watchdog already reported are dropped (one
-        episode, one alert), and an area outage opening or closing is noted.
+        findings of the gap the watchdog already reported (same start) are
+        dropped (one episode, one alert), and an area outage opening or
+        closing is noted.
         """
         ts = upload_ts(batch, self.settings.interval_s)
         self.clocks.setdefault(shard, StreamClock()).see(ts, seen_at)
@@ -146,9 +147,9 @@ class SilenceWatch:
         if since is None:
             return findings
         record.silent_since = None
-        same_gap = since - self.settings.interval_s / 2
+        half = self.settings.interval_s / 2
         kept = [f for f in findings if not (f.kind == KIND and f.entity == batch.concentrator
-                                            and f.started_at >= same_gap)]
+                                            and abs(f.started_at - since) < half)]
         kept.append(Finding(
             kind=KIND, entity=batch.concentrator, entity_type="concentrator", area=batch.area,
             feeder=batch.feeder, started_at=since, at=ts, status=RESOLVED, detector=NAME,
@@ -174,7 +175,7 @@ class SilenceWatch:
                 feeder=record.feeder, started_at=record.silent_since, at=float(now),
                 status=FIRING, detector=NAME, score=1.0,
                 observed={"missing_intervals": missing, "last_ts": record.last_ts,
-                          "silent_s": round(silent, 1)},
+                          "last_seen_at": record.seen_at, "silent_s": round(silent, 1)},
                 threshold={"silence_intervals": self.settings.silence_intervals,
                            "interval_s": interval},
                 evidence={"clock": "event time of the newest upload seen, plus wall time "

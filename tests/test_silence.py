@@ -84,6 +84,21 @@ def test_without_the_watchdog_check_gap_still_reports_the_gap_on_resumption():
     assert kept == [gap]
 
 
+def test_only_the_reported_gap_is_dropped_from_the_resuming_batch():
+    w = watch()
+    feed(w, range(4), ("A1", "A2"))
+    feed(w, range(4, 9), ("A2",))
+    resume = T0 + 9 * STEP
+
+    def dropout(started_at: float) -> Finding:
+        return Finding(KIND, "C-A1", "concentrator", "A1", "F1", started_at, resume)
+
+    partial = dropout(resume - STEP)        # a partial drop-out, another episode
+    kept = w.learn_one(upload("A1", resume), [dropout(T0 + 4 * STEP), partial], seen_at=resume)
+    assert [(f.started_at, f.status, f.detector) for f in kept] == [
+        (resume - STEP, "firing", ""), (T0 + 4 * STEP, "resolved", "silence")]
+
+
 def test_replaying_old_data_does_not_fire():
     w = watch()
     wall = T0 + 400 * 86_400.0                          # a year later, replaying fast
