@@ -23,7 +23,7 @@ import numpy as np
 from gridwatch.config import FaultSettings
 from gridwatch.detectors.episodes import Episodes
 from gridwatch.detectors.frame import IntervalFrame
-from gridwatch.detectors.state import BINS_PER_DAY, MeterTable
+from gridwatch.detectors.state import BINS_PER_DAY, AreaState, MeterTable
 
 NAME = "faults"
 VOLTAGE_BASE_FADING = 0.05
@@ -58,7 +58,7 @@ class FaultDetector:
     ...     rs = [Reading(f"m{i}", ts, "customer", 1, 1.0, [v[i]], [1.0]) for i in range(3)]
     ...     return IntervalFrame.build(ts, rs, state.meters)
     >>> ep = Episodes({}, "A1", "F1")
-    >>> det.observe(frame(900, [220.0, 0.0, 221.0]), state.meters, {}, ep).area_dark
+    >>> det.observe(frame(900, [220.0, 0.0, 221.0]), state, ep).area_dark
     False
     >>> [(f.kind, f.entity) for f in ep.findings]
     [('meter_power_loss', 'm1')]
@@ -67,9 +67,9 @@ class FaultDetector:
     def __init__(self, settings: FaultSettings) -> None:
         self.settings = settings
 
-    def observe(self, frame: IntervalFrame, table: MeterTable, scalars: dict,
-                episodes: Episodes) -> FaultView:
+    def observe(self, frame: IntervalFrame, state: AreaState, episodes: Episodes) -> FaultView:
         s = self.settings
+        table, scalars = state.meters, state.scalars
         ts = frame.ts
         dark = frame.vmax < s.dead_voltage_v
         dark_count = int(np.count_nonzero(dark))
@@ -84,7 +84,7 @@ class FaultDetector:
             self._power_loss(episodes, frame, table, dark, dark_count, area_dark or phase_lost)
         load = self._load_ratio(frame)
         if area_v is not None and not area_dark:
-            self._overload(episodes, frame, table, scalars, load)
+            self._overload(episodes, frame, state, load)
             self._sag_swell(episodes, ts, area_v[0], scalars)
         return FaultView(area_dark, dark, phase_lost, scalars.get("v_dev") is not None,
                          load is not None and load > s.heavy_load_ratio)
@@ -112,7 +112,7 @@ class FaultDetector:
                           reason=(f"Area {area} is without supply: the transformer meter and "
                                   f"{dark_share:.0%} of its meters read below "
                                   f"{self.settings.dead_voltage_v:.0f} V."))
-        else:
+        elif episodes.is_open("outage_area", area):
             episodes.resolve("outage_area", area, at=frame.ts,
                              reason=f"Supply to area {area} is back.")
 
@@ -128,7 +128,7 @@ class FaultDetector:
                           threshold={"dead_voltage_v": self.settings.dead_voltage_v},
                           reason=(f"Transformer of area {area} lost phase "
                                   f"{','.join(missing)} while the other phases are live."))
-        elif not lost:
+        elif not lost and episodes.is_open("phase_loss", area):
             episodes.resolve("phase_loss", area, at=frame.ts,
                              reason=f"All phases of area {area} are live again.")
 
@@ -154,8 +154,8 @@ class FaultDetector:
                                      observed={"voltage_v": frame.readings[i].voltage},
                                      reason=f"Meter {meter} has supply again.")
 
-    def _overload(self, episodes: Episodes, frame: IntervalFrame, table: MeterTable,
-                  scalars: dict, ratio: float | None) -> None:
+    def _overload(self, episodes: Episodes, frame: IntervalFrame, state: AreaState,
+                  ratio: float | None) -> None:
         """Apparent power against the rating, now or projected to the evening peak.
 
         Projected: the load stands at `overload_step_ratio` times or more its
@@ -171,9 +171,10 @@ class FaultDetector:
         if area_reading is None or ratio is None:
             return
         s = self.settings
+        table, scalars = state.meters, state.scalars
         rated = area_reading.rated_kva
         kva = ratio * rated
-        step, projected = self._load_profile(frame.ts, kva, scalars,
+        step, projected = self._load_profile(frame.ts, kva, state,
                                              episodes.is_open("transformer_overload",
                                                               episodes.area))
         area = episodes.area
@@ -200,7 +201,8 @@ class FaultDetector:
         elif ratio < s.overload_clear_ratio:
             clear = scalars.get("overload_clear", 0) + 1
             scalars["overload_clear"] = clear
-            if clear >= s.overload_clear_intervals:
+            if clear >= s.overload_clear_intervals and episodes.is_open("transformer_overload",
+                                                                        area):
                 episodes.resolve("transformer_overload", area, at=frame.ts,
                                  observed={"load_ratio": round(ratio, 3)},
                                  reason=(f"Transformer of area {area} has stayed under its "
@@ -221,31 +223,37 @@ class FaultDetector:
         return float(np.median(frame.power[known] / usual_kw[known]))
 
     @staticmethod
-    def _load_profile(ts: float, kva: float, scalars: dict, overloaded: bool
+    def _load_profile(ts: float, kva: float, state: AreaState, overloaded: bool
                       ) -> tuple[float, float]:
         """(load over its usual level for the hour, usual daily peak scaled by that).
 
-        Keeps an hourly EW load profile and an EW of the daily peak in the
-        area's scalars; neither learns while the transformer is overloaded.
+        Keeps an hourly EW load profile (the area's ``load_kva`` and
+        ``load_n`` arrays) and an EW of the daily peak (its scalars);
+        neither learns while the transformer is overloaded.
         """
         hour = int((ts - 1) % DAY_S // 3600)
         day = int((ts - 1) // DAY_S)
-        profile = scalars.setdefault("load_profile", {"kva": [0.0] * 24, "n": [0] * 24,
-                                                      "peak": 0.0, "days": 0, "day": day,
-                                                      "day_max": 0.0})
+        profile = state.scalars.setdefault("load_profile", {"peak": 0.0, "days": 0, "day": day,
+                                                            "day_max": 0.0})
+        usual_kva, seen = state.arrays.get("load_kva"), state.arrays.get("load_n")
+        if usual_kva is None or seen is None:
+            # a state written before the profile moved to arrays holds it as lists
+            usual_kva = state.arrays["load_kva"] = np.array(profile.pop("kva", [0.0] * 24),
+                                                            np.float64)
+            seen = state.arrays["load_n"] = np.array(profile.pop("n", [0] * 24), np.int64)
         if day != profile["day"]:
             if profile["day_max"] > 0 and not overloaded:
                 rate = max(PROFILE_FADING, 1.0 / (profile["days"] + 1))
                 profile["peak"] += rate * (profile["day_max"] - profile["peak"])
                 profile["days"] += 1
             profile["day"], profile["day_max"] = day, 0.0
-        usual, count = profile["kva"][hour], profile["n"][hour]
+        usual, count = float(usual_kva[hour]), int(seen[hour])
         warm = count >= PROFILE_WARMUP and profile["days"] >= PEAK_WARMUP_DAYS and usual > 0
         step = kva / usual if warm else 1.0
         if not overloaded and step < STEP_LEARN_MAX:
             rate = max(PROFILE_FADING, 1.0 / (count + 1))
-            profile["kva"][hour] = usual + rate * (kva - usual)
-            profile["n"][hour] = count + 1
+            usual_kva[hour] = usual + rate * (kva - usual)
+            seen[hour] = count + 1
             profile["day_max"] = max(profile["day_max"], kva)
         return step, step * profile["peak"]
 

@@ -34,6 +34,7 @@ NAME = "low_voltage"
 PREFIX = "vq_"
 BELOW, UNMONITORED = 1, 3
 ZONE_SIZE = 20
+NO_ROWS = np.empty(0, np.intp)
 add_kernel_columns(PREFIX, VoltageQualification,
                    {"lower_v": 198.0, "upper_v": 235.4, "dead_v": 50.0})
 
@@ -114,9 +115,10 @@ class LowVoltageZoneDetector:
         monitored = int(np.count_nonzero(classes != UNMONITORED))
         if monitored == 0 or not judge:
             return None if math.isnan(rate) else rate
-        below = np.flatnonzero(classes == BELOW)
-        fraction = below.size / monitored
+        low = classes == BELOW
+        fraction = int(np.count_nonzero(low)) / monitored
         s = self.settings
+        below = np.flatnonzero(low) if fraction >= s.min_low_points_fraction else NO_ROWS
         if fraction >= s.min_low_points_fraction:
             state.low_run += 1
             state.clear_run = 0

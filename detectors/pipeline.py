@@ -118,7 +118,7 @@ class AreaPipeline:
         stuck = stuck_meters(table, rows, frame.energy, frame.vmin.astype(np.float32),
                              frame.power.astype(np.float32), powered, ts, episodes,
                              s.data_quality)
-        view = self.faults.observe(frame, table, scalars, episodes)
+        view = self.faults.observe(frame, state, episodes)
         for kind in SIGN_KINDS:
             for meter in episodes.open_entities(kind):
                 if col["evidence"][table.index[meter]] >= 1.0:
@@ -147,7 +147,8 @@ class AreaPipeline:
         self.balance.observe(ts, table, rows, frame.energy, area_energy, bal, usable)
 
         col["phases"][rows] = frame.phases
-        volts = np.full(len(table), np.nan)
+        volts = np.empty(len(table))
+        volts.fill(np.nan)
         live = powered & ~stuck
         volts[rows[live]] = frame.vmin[live]
         lv_state = LowVoltageState.from_dict(scalars.get("low_voltage") or {})
@@ -188,13 +189,13 @@ class AreaPipeline:
         volts = frame.vmin
         fields: dict[str, float] = {
             "readings": float(len(frame.readings) + (frame.area is not None)),
-            "power_kw": float(frame.power.sum()),
+            "power_kw": float(np.add.reduce(frame.power)),
             "outage": 1.0 if area_dark else 0.0,
         }
         if volts.size:
-            fields |= {"voltage_min_v": float(volts.min()),
-                       "voltage_mean_v": float(volts.sum()) / volts.size,
-                       "voltage_max_v": float(volts.max()),
+            fields |= {"voltage_min_v": float(np.minimum.reduce(volts)),
+                       "voltage_mean_v": float(np.add.reduce(volts)) / volts.size,
+                       "voltage_max_v": float(np.maximum.reduce(volts)),
                        "low_voltage_points": float(np.count_nonzero(volts < self.lower_v))}
         if rate is not None:
             fields["voltage_qualification_rate"] = rate

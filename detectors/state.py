@@ -5,17 +5,19 @@ state to its changelog once per batch, so the state must be small (the
 target is at most 1 KB per monitored meter) and quick to (de)serialise. A
 column per quantity holds every meter of the area; detectors update whole
 columns at once. Area-level values (open episodes, running totals) live in a
-plain JSON-able dict beside the columns.
+plain JSON-able dict beside the columns, area-level numeric series (an
+hourly load profile) in small raw arrays.
 
-Wire format of `AreaState.dumps` (version 2): ``b"GWS2"``, four
-little-endian uint32 (meters, and the byte lengths of the three JSON parts
+Wire format of `AreaState.dumps` (version 2): ``b"GWS2"``, five
+little-endian uint32 (meters, and the byte lengths of the four JSON parts
 that follow), the column layout (names, dtypes, trailing shapes, in storage
-order), the meter ids, the scalars, spaces up to a multiple of 8 bytes, and
-then the columns' raw bytes in layout order, widest dtype first so every
-column is aligned for the kernels. Small areas pay mostly fixed costs per
-batch, so the layout is parsed and grouped once per distinct layout and the
-meter ids are re-encoded only when a meter is added. ``GWS1`` states (one
-JSON header) are still read.
+order), the meter ids, the scalars, the area arrays' names, dtypes and
+shapes, spaces up to a multiple of 8 bytes, then the columns' raw bytes in
+layout order, widest dtype first so every column is aligned for the
+kernels, and last the area arrays' raw bytes, each starting aligned.
+Small areas pay mostly fixed costs per batch, so the layout is parsed and
+grouped once per distinct layout and the meter ids are re-encoded only when
+a meter is added. ``GWS1`` states (one JSON header) are still read.
 Nothing here depends on settings objects, so a live pipeline can be
 reconfigured without touching the state.
 """
@@ -33,8 +35,9 @@ import numpy as np
 
 MAGIC = b"GWS2"
 LEGACY_MAGIC = b"GWS1"
-PREAMBLE = struct.Struct("<4sIIII")   # magic, meters, layout/ids/scalars JSON byte lengths
+PREAMBLE = struct.Struct("<4sIIIII")  # magic, meters, layout/ids/scalars/arrays JSON lengths
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
+_DECODER = json.JSONDecoder()
 ALIGN = 8                 # columns start aligned: header padded, widest dtypes first
 BINS_PER_DAY = 4
 
@@ -119,6 +122,7 @@ class ColumnLayout:
                 groups.append(((name,), dtype, trailing))
         self.groups = tuple(groups)
         self.row_bytes = sum(d.itemsize * math.prod(t) for _, d, t in spec)
+        self._plans: dict[int, list] = {}     # meters -> block plan, see `_blocks`
 
     @classmethod
     def of(cls, columns: dict[str, np.ndarray]) -> ColumnLayout:
@@ -138,20 +142,31 @@ class ColumnLayout:
             raise ValueError(f"detector state has an unreadable column layout: {exc}") from exc
         return ColumnLayout(text, spec)
 
-    def columns(self, body: bytearray, meters: int) -> dict[str, np.ndarray]:
+    def columns(self, body: bytearray | memoryview, meters: int) -> dict[str, np.ndarray]:
         """Writable column views into `body` (one copy of the stored bytes, nothing else)."""
         if len(body) != meters * self.row_bytes:
             raise ValueError(f"detector state body is {len(body)} bytes, its layout describes "
                              f"{meters * self.row_bytes} for {meters} meters")
         columns: dict[str, np.ndarray] = {}
-        offset = 0
-        for names, dtype, trailing in self.groups:
-            count = len(names) * meters * math.prod(trailing)
-            block = np.frombuffer(body, dtype, count, offset).reshape(len(names), meters,
-                                                                      *trailing)
-            columns.update(zip(names, block, strict=True))
-            offset += count * dtype.itemsize
+        for names, shape, dtype, offset in self._blocks(meters):
+            # equal lengths by construction; strict would probe the block once more, and an
+            # array signals its end by a costly IndexError
+            columns.update(zip(names, np.ndarray(shape, dtype, body, offset), strict=False))
         return columns
+
+    def _blocks(self, meters: int) -> list[tuple[tuple[str, ...], tuple[int, ...], np.dtype, int]]:
+        """Per group: names, block shape, dtype and byte offset for an area of `meters`."""
+        blocks = self._plans.get(meters)
+        if blocks is None:
+            if len(self._plans) >= 256:
+                self._plans.clear()
+            blocks, offset = [], 0
+            for names, dtype, trailing in self.groups:
+                shape = (len(names), meters, *trailing)
+                blocks.append((names, shape, dtype, offset))
+                offset += math.prod(shape) * dtype.itemsize
+            self._plans[meters] = blocks
+        return blocks
 
 
 class MeterTable:
@@ -233,23 +248,66 @@ class MeterTable:
         return layout, [np.ascontiguousarray(cols[name]) for name in layout.names]
 
 
+@functools.lru_cache(maxsize=64)
+def _arrays_text(spec: tuple[tuple[str, str, tuple[int, ...]], ...]) -> bytes:
+    """JSON of the area arrays' names, dtypes and shapes (cached: it rarely changes)."""
+    return _ENCODER.encode([[name, dtype, list(shape)] for name, dtype, shape in spec]).encode()
+
+
+@functools.lru_cache(maxsize=64)
+def _arrays_plan(text: bytes) -> tuple[list[tuple[str, np.dtype, tuple[int, ...], int]], int]:
+    """(name, dtype, shape, byte offset) of each stored area array, and their bytes in all
+    (each array padded to `ALIGN`)."""
+    try:
+        spec = [(str(name), np.dtype(dtype), tuple(int(d) for d in shape))
+                for name, dtype, shape in json.loads(text)]
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"detector state has an unreadable array list: {exc}") from exc
+    plan, offset = [], 0
+    for name, dtype, shape in spec:
+        plan.append((name, dtype, shape, offset))
+        size = math.prod(shape) * dtype.itemsize
+        offset += size + -size % ALIGN
+    return plan, offset
+
+
 @dataclass
 class AreaState:
-    """Everything the detectors remember about one area between batches."""
+    """Everything the detectors remember about one area between batches.
+
+    `scalars` holds small JSON-able values; `arrays` holds area-level numeric
+    series (an hourly load profile), stored raw like the meter columns
+    because turning dozens of floats into JSON text and back every batch
+    costs more than everything else in the state.
+    """
 
     meters: MeterTable = field(default_factory=MeterTable)
     scalars: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
     def dumps(self) -> bytes:
         """Serialise to bytes for the worker's Faust table."""
         table = self.meters
-        layout, arrays = table.body_parts()
+        layout, columns = table.body_parts()
         ids = table.ids_json()
         scalars = _ENCODER.encode(self.scalars).encode()
-        head = PREAMBLE.size + len(layout.text) + len(ids) + len(scalars)
-        return b"".join([PREAMBLE.pack(MAGIC, len(table), len(layout.text), len(ids),
-                                       len(scalars)),
-                         layout.text, ids, scalars, b" " * (-head % ALIGN), *arrays])
+        arrays_text, arrays = self._array_parts(len(table) * layout.row_bytes)
+        head = [PREAMBLE.pack(MAGIC, len(table), len(layout.text), len(ids), len(scalars),
+                              len(arrays_text)),
+                layout.text, ids, scalars, arrays_text]
+        size = sum(map(len, head))
+        return b"".join([*head, b" " * (-size % ALIGN), *columns, *arrays])
+
+    def _array_parts(self, columns_bytes: int) -> tuple[bytes, list[Any]]:
+        """The JSON list of the area arrays, and their bytes: after the columns, each
+        starting aligned."""
+        if not self.arrays:
+            return b"", []
+        text = _arrays_text(tuple((name, a.dtype.str, a.shape) for name, a in self.arrays.items()))
+        parts: list[Any] = [bytes(-columns_bytes % ALIGN)]
+        for array in self.arrays.values():
+            parts += [np.ascontiguousarray(array), bytes(-array.nbytes % ALIGN)]
+        return text, parts
 
     @classmethod
     def loads(cls, raw: bytes | None) -> AreaState:
@@ -275,20 +333,31 @@ class AreaState:
         if magic != MAGIC or len(raw) < PREAMBLE.size:
             raise ValueError(f"not a GridWatch detector state: starts with {raw[:4]!r}, "
                              f"not {MAGIC!r}/{LEGACY_MAGIC!r}")
-        _, count, layout_len, ids_len, scalars_len = PREAMBLE.unpack_from(raw)
+        _, count, layout_len, ids_len, scalars_len, arrays_len = PREAMBLE.unpack_from(raw)
         at = PREAMBLE.size
         layout = ColumnLayout.parse(raw[at:at + layout_len])
         at += layout_len
         ids = raw[at:at + ids_len]
-        meters = json.loads(ids)
-        scalars = json.loads(raw[at + ids_len:at + ids_len + scalars_len])
-        at += ids_len + scalars_len
+        meters = _DECODER.decode(ids.decode())
+        at += ids_len
+        scalars = _DECODER.decode(raw[at:at + scalars_len].decode())
+        at += scalars_len
+        plan, arrays_bytes = _arrays_plan(raw[at:at + arrays_len]) if arrays_len else ([], 0)
+        at += arrays_len
         if len(meters) != count:
             raise ValueError(f"detector state lists {len(meters)} meters, its header {count}")
         body = bytearray(memoryview(raw)[at + (-at % ALIGN):])   # one writable copy
-        table = MeterTable(meters, layout.columns(body, count), layout)
+        columns_bytes = count * layout.row_bytes
+        table = MeterTable(meters, layout.columns(memoryview(body)[:columns_bytes], count),
+                           layout)
         table._ids_json = (count, ids)
-        return cls(table, scalars)
+        start = columns_bytes + -columns_bytes % ALIGN if plan else columns_bytes
+        if len(body) != start + arrays_bytes:
+            raise ValueError(f"detector state body is {len(body)} bytes, its header describes "
+                             f"{start + arrays_bytes}")
+        arrays = {name: np.ndarray(shape, dtype, body, start + offset)
+                  for name, dtype, shape, offset in plan}
+        return cls(table, scalars, arrays)
 
     @classmethod
     def _loads_v1(cls, raw: bytes) -> AreaState:

@@ -45,6 +45,10 @@ class TheftSignDetector:
         self.interval_s = interval_s
         self.dead_voltage_v = dead_voltage_v
         self.tamper = frozenset(settings.tamper_events)
+        self.quiet_s = settings.quiet_intervals * interval_s
+        self.quiet_reasons = {
+            "theft_tamper_event": f"No tamper event for {settings.quiet_intervals} intervals.",
+            "theft_reverse_energy": f"No reverse energy for {settings.quiet_intervals} intervals."}
 
     def observe(self, frame: IntervalFrame, table: MeterTable, view: FaultView,
                 episodes: Episodes) -> None:
@@ -78,11 +82,9 @@ class TheftSignDetector:
                 episodes.touch("theft_reverse_energy", meter, ts)
         if not (view.area_dark or view.phase_lost):
             self._phase_tamper(frame, table, episodes)
-        quiet = s.quiet_intervals * self.interval_s
-        episodes.sweep("theft_tamper_event", ts, quiet,
-                       f"No tamper event for {s.quiet_intervals} intervals.")
-        episodes.sweep("theft_reverse_energy", ts, quiet,
-                       f"No reverse energy for {s.quiet_intervals} intervals.")
+        if episodes.store:
+            for kind, reason in self.quiet_reasons.items():
+                episodes.sweep(kind, ts, self.quiet_s, reason)
 
     def _phase_tamper(self, frame: IntervalFrame, table: MeterTable, episodes: Episodes) -> None:
         s = self.settings

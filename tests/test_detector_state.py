@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from gridwatch.detectors.state import MAGIC, AreaState, ColumnLayout, MeterTable
+from gridwatch.detectors.state import MAGIC, PREAMBLE, AreaState, ColumnLayout, MeterTable
 
 
 def filled_state(meters: int) -> AreaState:
@@ -76,7 +76,7 @@ def test_a_state_of_the_previous_format_is_read():
 
 @pytest.mark.parametrize("damage, message", [
     (lambda b: b[:-8], "body is"),
-    (lambda b: b[:21] + b"x" + b[22:], "unreadable column layout"),
+    (lambda b: b[:PREAMBLE.size + 1] + b"x" + b[PREAMBLE.size + 2:], "unreadable column layout"),
     (lambda b: b"GWS9" + b[4:], "not a GridWatch detector state"),
 ])
 def test_damaged_state_is_rejected_with_a_reason(damage, message):
