@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gridwatch.detectors.faults import FaultDetector
+from gridwatch.detectors.state import AreaState
 from gridwatch.tests.detector_streams import START, STEP, day_of, firing, run
 
 DAY_T = 96
@@ -94,3 +96,17 @@ def test_broad_load_rise_is_an_overload_before_the_peak_reaches_the_rating():
     assert len(found) == 1
     assert found[0].observed["load_ratio"] < 1.0
     assert found[0].at - (START + (onset + 1) * STEP) <= 2 * STEP
+
+
+def test_a_load_profile_kept_as_lists_is_carried_over_into_the_state_arrays():
+    state = AreaState()
+    state.scalars["load_profile"] = {"kva": [10.0 + h for h in range(24)], "n": [20] * 24,
+                                     "peak": 40.0, "days": 5, "day": 0, "day_max": 0.0}
+    hour = 6
+    step, _ = FaultDetector._load_profile(hour * 3600.0 + 900.0, 17.6, state, overloaded=False)
+    assert "kva" not in state.scalars["load_profile"]
+    assert step == 17.6 / 16.0
+    assert state.arrays["load_kva"][hour + 1] == 17.0
+    assert state.arrays["load_n"][hour] == 21 and state.arrays["load_n"][hour + 1] == 20
+    assert AreaState.loads(state.dumps()).arrays["load_kva"].tolist() == \
+        state.arrays["load_kva"].tolist()

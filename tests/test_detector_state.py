@@ -19,6 +19,7 @@ def filled_state(meters: int) -> AreaState:
         column[...] = rng.integers(0, 100, column.shape).astype(column.dtype)
     state.scalars = {"episodes": {"theft_bypass|m1": {"started_at": 900.0}}, "v_base": 221.5,
                      "balance": {"acc": [0.1, 0.2], "bin": 7}}
+    state.arrays = {"load_kva": rng.random(24), "flags": np.arange(3, dtype=np.int8)}
     return state
 
 
@@ -34,8 +35,11 @@ def test_round_trip_keeps_every_column_and_scalar_and_stays_aligned():
     assert again.meters.meters == state.meters.meters
     assert again.scalars == state.scalars
     assert columns_of(again) == columns_of(state)
+    assert {k: (a.dtype, a.tolist()) for k, a in again.arrays.items()} == \
+        {k: (a.dtype, a.tolist()) for k, a in state.arrays.items()}
+    arrays = [*again.meters.col.values(), *again.arrays.values()]
     assert all(a.ctypes.data % a.dtype.itemsize == 0 and a.flags.writeable
-               for a in again.meters.col.values())
+               for a in arrays)
     assert again.dumps() == blob
 
 
