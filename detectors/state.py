@@ -87,8 +87,15 @@ def bind_kernel(table: MeterTable, prefix: str, bank: Any) -> Any:
     """Point `bank` (a `gridwatch.ext` kernel bank) at the table's columns (see
     `add_kernel_columns`) and return it; rebind after the table grows. One bank
     object serves every area: its state is the columns it is bound to."""
-    bank._bind(*(table.col[prefix + name] for name, *_ in type(bank)._ARRAYS))
+    col = table.col
+    bank._bind(*[col[name] for name in _kernel_columns(prefix, type(bank))])
     return bank
+
+
+@functools.lru_cache(maxsize=32)
+def _kernel_columns(prefix: str, kernel: type) -> tuple[str, ...]:
+    """Column names of a kernel bank's arrays, in its `_bind` order (see `bind_kernel`)."""
+    return tuple(prefix + name for name, *_ in kernel._ARRAYS)
 
 
 class ColumnLayout:
@@ -191,9 +198,10 @@ class MeterTable:
             for name, (dtype, shape, fill) in METER_COLUMNS.items()
         }
         missing = METER_COLUMNS.keys() - self.col.keys()
-        for name, (dtype, shape, fill) in METER_COLUMNS.items():
-            if name in missing:
-                self.col[name] = np.full((len(self.meters), *shape), fill, dtype=dtype)
+        if missing:
+            for name, (dtype, shape, fill) in METER_COLUMNS.items():
+                if name in missing:
+                    self.col[name] = np.full((len(self.meters), *shape), fill, dtype=dtype)
         self._layout = None if missing else layout
         self._ids_json: tuple[int, bytes] | None = None   # (meters, their JSON) as last stored
 
@@ -225,7 +233,7 @@ class MeterTable:
         return cached[1]
 
     def body_parts(self) -> tuple[ColumnLayout, list[np.ndarray]]:
-        """The storage layout and the columns in its order, contiguous and of its dtypes.
+        """The storage layout and the columns in its order, of its dtypes.
 
         The layout of the last load is reused while it still fits the columns
         (same names and dtypes); otherwise it is worked out afresh.
@@ -237,21 +245,21 @@ class MeterTable:
                 arrays = [cols[name] for name in layout.names]
             except KeyError:
                 arrays = []
-            if [a.dtype for a in arrays] == layout.dtypes and all(
-                    a.flags.c_contiguous for a in arrays):
+            if [a.dtype for a in arrays] == layout.dtypes:
                 return layout, arrays
         layout = self._layout = ColumnLayout.of(cols)
         for name, array in cols.items():
             if len(array) != len(self.meters):
                 raise ValueError(f"state column {name!r} has {len(array)} rows for "
                                  f"{len(self.meters)} meters")
-        return layout, [np.ascontiguousarray(cols[name]) for name in layout.names]
+        return layout, [cols[name] for name in layout.names]
 
 
 @functools.lru_cache(maxsize=64)
-def _arrays_text(spec: tuple[tuple[str, str, tuple[int, ...]], ...]) -> bytes:
+def _arrays_text(spec: tuple[tuple[str, np.dtype, tuple[int, ...]], ...]) -> bytes:
     """JSON of the area arrays' names, dtypes and shapes (cached: it rarely changes)."""
-    return _ENCODER.encode([[name, dtype, list(shape)] for name, dtype, shape in spec]).encode()
+    return _ENCODER.encode([[name, dtype.str, list(shape)] for name, dtype, shape in spec]
+                           ).encode()
 
 
 @functools.lru_cache(maxsize=64)
@@ -296,17 +304,22 @@ class AreaState:
                               len(arrays_text)),
                 layout.text, ids, scalars, arrays_text]
         size = sum(map(len, head))
-        return b"".join([*head, b" " * (-size % ALIGN), *columns, *arrays])
+        parts = [*head, b" " * (-size % ALIGN), *columns, *arrays]
+        try:
+            return b"".join(parts)
+        except TypeError:          # an array that is a strided view: store a contiguous copy
+            return b"".join([p if isinstance(p, bytes) else np.ascontiguousarray(p)
+                             for p in parts])
 
     def _array_parts(self, columns_bytes: int) -> tuple[bytes, list[Any]]:
         """The JSON list of the area arrays, and their bytes: after the columns, each
         starting aligned."""
         if not self.arrays:
             return b"", []
-        text = _arrays_text(tuple((name, a.dtype.str, a.shape) for name, a in self.arrays.items()))
+        text = _arrays_text(tuple((name, a.dtype, a.shape) for name, a in self.arrays.items()))
         parts: list[Any] = [bytes(-columns_bytes % ALIGN)]
         for array in self.arrays.values():
-            parts += [np.ascontiguousarray(array), bytes(-array.nbytes % ALIGN)]
+            parts += [array, bytes(-array.nbytes % ALIGN)]
         return text, parts
 
     @classmethod

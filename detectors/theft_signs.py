@@ -59,9 +59,9 @@ class TheftSignDetector:
         rev_step = frame.reverse - table.col["reverse"][frame.rows]
         rev_step[np.isnan(rev_step)] = 0.0          # a meter's first reading has no step
         reversed_ = (rev_step > s.reverse_min_kwh).tolist()
-        for i, reading in enumerate(frame.readings):
-            if not (reading.events or reversed_[i]):
-                continue
+        readings = frame.readings
+        for i in [i for i, r in enumerate(readings) if r.events or reversed_[i]]:
+            reading = readings[i]
             meter = reading.meter
             signs = self.tamper.intersection(reading.events)
             if signs:
@@ -95,7 +95,7 @@ class TheftSignDetector:
             meter = reading.meter
             row = frame.rows[i]
             volts, amps = reading.voltage, reading.current
-            missing = [p for p in range(3) if volts[p] < dead]
+            missing = [] if min(volts) >= dead else [p for p in range(3) if volts[p] < dead]
             tampered = len(missing) == 1 and sum(volts[p] >= dead for p in range(3)) == 2
             if not tampered:
                 run[row] = 0

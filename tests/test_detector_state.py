@@ -53,11 +53,13 @@ def test_loaded_state_grows_and_its_new_meters_are_stored():
     assert columns_of(grown) == columns_of(again)
 
 
-def test_a_column_of_another_dtype_is_stored_as_it_is():
+def test_a_column_of_another_dtype_or_a_strided_view_is_stored_as_it_is():
     state = AreaState.loads(filled_state(3).dumps())
     state.meters.col["energy"] = state.meters.col["energy"].astype(np.float32)
+    state.meters.col["power"] = np.arange(6, dtype=np.float32)[::2]
     again = AreaState.loads(state.dumps())
     assert again.meters.col["energy"].dtype == np.float32
+    assert again.meters.col["power"].tolist() == [0.0, 2.0, 4.0]
     assert columns_of(again) == columns_of(state)
 
 
