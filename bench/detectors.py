@@ -32,6 +32,7 @@ from tqdm import tqdm
 from gridwatch.config import DetectorSettings
 from gridwatch.detectors.pipeline import AreaPipeline, AreaState
 from gridwatch.detectors.scoring import SCORERS, make_scorer
+from gridwatch.detectors.state import MAGIC
 from gridwatch.sensors.offline import scenario_run
 from gridwatch.sensors.scenarios import parse_scenario
 from gridwatch.sensors.stream import iter_batches
@@ -84,6 +85,7 @@ def measure(batches: list) -> dict[str, float]:
         "state_bytes_per_meter_mean": round(sum(per_meter) / len(per_meter), 1),
         "state_bytes_per_meter_max": round(max(per_meter), 1),
         "state_bytes_per_area_mean": round(sum(len(b) for b in blobs.values()) / len(blobs)),
+        "state_format": MAGIC.decode(),
         "target_readings_per_s": 100_000,
         "target_state_bytes_per_meter": 1024,
     }
