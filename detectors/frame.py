@@ -42,14 +42,17 @@ class IntervalFrame:
         reverse = np.array([r.reverse_kwh for r in customers], np.float64)
         power = np.array([r.power_kw for r in customers], np.float64)
         three = [i for i, r in enumerate(customers) if r.phases == 3]
-        lows = [r.voltage[0] for r in customers]
-        highs = list(lows)
         phases = np.ones(len(customers), np.int8)
-        if three:
-            phases[three] = 3
-            for i in three:
-                lows[i] = min(customers[i].voltage)
-                highs[i] = max(customers[i].voltage)
+        lows = [r.voltage[0] for r in customers]
+        if not three:                       # single-phase only: lowest = highest voltage
+            vmin = np.array(lows, np.float64)
+            return cls(ts, rows, energy, reverse, vmin, vmin.copy(), power, phases, three,
+                       customers, area)
+        highs = list(lows)
+        phases[three] = 3
+        for i in three:
+            lows[i] = min(customers[i].voltage)
+            highs[i] = max(customers[i].voltage)
         return cls(ts, rows, energy, reverse, np.array(lows, np.float64),
                    np.array(highs, np.float64), power, phases, three, customers, area)
 

@@ -112,13 +112,14 @@ class LowVoltageZoneDetector:
             bank.reset()
         classes = bank.update_many(np.ascontiguousarray(volts, dtype=np.float64))
         rate = bank.area_rate()
-        monitored = int(np.count_nonzero(classes != UNMONITORED))
+        counts = np.bincount(classes, minlength=UNMONITORED + 1)
+        monitored = classes.size - int(counts[UNMONITORED])
         if monitored == 0 or not judge:
             return None if math.isnan(rate) else rate
-        low = classes == BELOW
-        fraction = int(np.count_nonzero(low)) / monitored
+        fraction = int(counts[BELOW]) / monitored
         s = self.settings
-        below = np.flatnonzero(low) if fraction >= s.min_low_points_fraction else NO_ROWS
+        below = (np.flatnonzero(classes == BELOW) if fraction >= s.min_low_points_fraction
+                 else NO_ROWS)
         if fraction >= s.min_low_points_fraction:
             state.low_run += 1
             state.clear_run = 0
