@@ -316,19 +316,23 @@ class EnergyBalance:
             col["evidence_bins"][culprit] += 1
             col["stolen_kwh"][culprit] += sum_r
             return
-        # what meters already accused of theft usually take is not a leak
-        known = float((col["stolen_kwh"][accused]
-                       / np.maximum(col["evidence_bins"][accused], 1)).sum())
+        # what meters already accused of theft usually take is not a leak, as long as
+        # their own use is still missing (a theft that ended must not hide a new leak)
+        usual_take = col["stolen_kwh"] / np.maximum(col["evidence_bins"], 1)
+        still_missing = np.where(warm, np.clip(deficit, 0.0, usual_take), usual_take)
+        known = float(still_missing[accused].sum())
         rest = sum_r - known
         z = rest / max(math.sqrt(bal.get("bin_var", 0.0)), MIN_BIN_SD_KWH)
         # a steady leak fits the residual at least as well as any meter's profile does
         # (Cauchy-Schwarz); a residual that follows one meter is someone taking energy
-        if z <= t.loss_z or float(fits.max(initial=0.0)) > gain_const:
-            # nobody explains the excess, e.g. a night-time bypass in a bin it only
-            # partly covers: that weighs little against the suspects
-            self._decay(table, bal, meters=t.calm_decay, leak=t.evidence_decay, slot=slot)
+        # a leak is steady: only a leak already seen in the previous bin wins over a
+        # night-only suspect; a first bin of excess after calm ones may be its theft
+        steady = bal.get("leak_ev", 0.0) > 0
+        leak = z > t.loss_z and float(fits.max(initial=0.0)) <= gain_const
+        self._decay(table, bal, meters=t.evidence_decay, leak=t.evidence_decay,
+                    slot=-1 if leak and steady else slot, night_only_rate=t.calm_decay)
+        if not leak:
             return
-        self._decay(table, bal, meters=t.evidence_decay, leak=t.evidence_decay)
         if bal.get("leak_ev", 0.0) <= 0:
             bal["leak_since"] = bin_start
             bal["leak_bins"] = 0
@@ -340,21 +344,25 @@ class EnergyBalance:
         bal["leak_area_kwh"] = bal.get("leak_area_kwh", 0.0) + area_kwh
 
     def _decay(self, table: MeterTable, bal: dict, meters: float, leak: float,
-               keep: int = -1, slot: int = -1) -> None:
+               keep: int = -1, slot: int = -1, night_only_rate: float | None = None) -> None:
         """Shrink the meters' theft evidence by `meters` and the area's leak evidence by `leak`.
 
-        Hard when another explanation won the bin, gently when the bin was calm
-        or nobody explains its excess. A day bin says nothing against a theft
-        seen only at night, so on one (`slot` given) evidence gathered in night
-        bins only is kept.
+        Hard when another explanation won the bin or nobody explains it, gently
+        when the bin was calm. Evidence gathered in night bins only is judged
+        apart when `slot` is given: a day bin says nothing against it (kept
+        whole), and a night bin that nobody explains, as a night-time bypass
+        leaves the bin it only partly covers, trims it by `night_only_rate`.
         """
         col = table.col
         kept = col["evidence"][keep] if keep >= 0 else 0.0
         kept_night = col["evidence_night"][keep] if keep >= 0 else 0.0
         rate = np.full(len(table), meters, np.float32)
-        if slot >= 0 and slot not in self.theft.night_bins:
+        if slot >= 0:
             night_only = col["evidence_night"] >= NIGHT_SHARE * col["evidence"]
-            rate[night_only] = 1.0
+            if slot not in self.theft.night_bins:
+                rate[night_only] = 1.0
+            elif night_only_rate is not None:
+                rate[night_only] = night_only_rate
         col["evidence"] *= rate
         col["evidence_night"] *= rate
         col["evidence"][col["evidence"] < 0.5] = 0.0

@@ -64,6 +64,19 @@ def test_stuck_meter_catching_up_does_not_hide_a_later_bypass():
     assert day_of(found[0].at) - ONSET_DAY < 3
 
 
+def test_theft_that_ended_does_not_hide_a_later_leak():
+    def bypass_then_leak(t, ts, iv):
+        if ONSET_DAY < day_of(ts) < ONSET_DAY + 3:
+            iv.share[3] = 0.5
+        if day_of(ts) > ONSET_DAY + 3.5:
+            iv.leak_kw = 0.2      # less than the thief took: must not pass for the theft
+
+    found = run(15, bypass_then_leak)
+    assert [(f.kind, f.entity) for f in thefts(found)] == [("theft_bypass", "M03")]
+    leaks = firing(found, "leakage")
+    assert leaks and day_of(leaks[0].at) - (ONSET_DAY + 3.5) < 3
+
+
 def test_stopped_register_with_voltage_present_is_meter_stopped():
     def stopped(t, ts, iv):
         if after_onset(ts):
