@@ -135,7 +135,7 @@ class FaultDetector:
     def _power_loss(self, episodes: Episodes, frame: IntervalFrame, table: MeterTable,
                     dark: np.ndarray, dark_count: int, supply_fault: bool) -> None:
         open_now = set(episodes.open_entities("meter_power_loss"))
-        for i in np.flatnonzero(dark) if dark_count else ():
+        for i in np.flatnonzero(dark):
             meter = table.meters[frame.rows[i]]
             if supply_fault and meter not in open_now:
                 continue

@@ -118,9 +118,9 @@ class LowVoltageZoneDetector:
             return None if math.isnan(rate) else rate
         fraction = int(counts[BELOW]) / monitored
         s = self.settings
-        below = (np.flatnonzero(classes == BELOW) if fraction >= s.min_low_points_fraction
-                 else NO_ROWS)
-        if fraction >= s.min_low_points_fraction:
+        low = fraction >= s.min_low_points_fraction
+        below = np.flatnonzero(classes == BELOW) if low else NO_ROWS
+        if low:
             state.low_run += 1
             state.clear_run = 0
             if state.low_run == 1:
