@@ -103,10 +103,10 @@ class ColumnLayout:
 
     Why a cached object: the layout changes only when the code gains a
     column, never from batch to batch, so its JSON and its grouping of
-    same-typed columns (one `np.frombuffer` per group rather than per
-    column, the fixed cost that dominates small areas) are worked out once
-    per layout, not once per load. Storage order is widest dtype first, so
-    every column starts aligned for the kernels.
+    same-typed columns (one array per group, cut into column views, rather
+    than one buffer view per column: fixed costs dominate small areas) are
+    worked out once per layout, not once per load. Storage order is widest
+    dtype first, so every column starts aligned for the kernels.
 
     >>> t = MeterTable()
     >>> _ = t.index_of(["m1", "m2"])
@@ -299,28 +299,33 @@ class AreaState:
         layout, columns = table.body_parts()
         ids = table.ids_json()
         scalars = _ENCODER.encode(self.scalars).encode()
-        arrays_text, arrays = self._array_parts(len(table) * layout.row_bytes)
+        arrays_text, arrays, arrays_bytes = self._array_parts(len(table) * layout.row_bytes)
         head = [PREAMBLE.pack(MAGIC, len(table), len(layout.text), len(ids), len(scalars),
                               len(arrays_text)),
                 layout.text, ids, scalars, arrays_text]
         size = sum(map(len, head))
         parts = [*head, b" " * (-size % ALIGN), *columns, *arrays]
         try:
-            return b"".join(parts)
+            blob = b"".join(parts)
         except TypeError:          # an array that is a strided view: store a contiguous copy
-            return b"".join([p if isinstance(p, bytes) else np.ascontiguousarray(p)
+            blob = b"".join([p if isinstance(p, bytes) else np.ascontiguousarray(p)
                              for p in parts])
+        expected = size + -size % ALIGN + len(table) * layout.row_bytes + arrays_bytes
+        if len(blob) != expected:  # a column was replaced by one of another length
+            raise ValueError(f"detector state columns do not hold one row per meter "
+                             f"({len(table)} meters): {len(blob)} bytes instead of {expected}")
+        return blob
 
-    def _array_parts(self, columns_bytes: int) -> tuple[bytes, list[Any]]:
-        """The JSON list of the area arrays, and their bytes: after the columns, each
-        starting aligned."""
+    def _array_parts(self, columns_bytes: int) -> tuple[bytes, list[Any], int]:
+        """The JSON list of the area arrays, their bytes (after the columns, each starting
+        aligned) and how many bytes those take."""
         if not self.arrays:
-            return b"", []
+            return b"", [], 0
         text = _arrays_text(tuple((name, a.dtype, a.shape) for name, a in self.arrays.items()))
         parts: list[Any] = [bytes(-columns_bytes % ALIGN)]
         for array in self.arrays.values():
             parts += [array, bytes(-array.nbytes % ALIGN)]
-        return text, parts
+        return text, parts, len(parts[0]) + _arrays_plan(text)[1]
 
     @classmethod
     def loads(cls, raw: bytes | None) -> AreaState:

@@ -63,6 +63,13 @@ def test_a_column_of_another_dtype_or_a_strided_view_is_stored_as_it_is():
     assert columns_of(again) == columns_of(state)
 
 
+def test_a_column_of_the_wrong_length_is_refused_when_storing():
+    state = AreaState.loads(filled_state(3).dumps())
+    state.meters.col["energy"] = np.zeros(4)
+    with pytest.raises(ValueError, match="one row per meter"):
+        state.dumps()
+
+
 def v1_blob(state: AreaState) -> bytes:
     """What the previous format (GWS1: one JSON header, columns widest first) wrote."""
     cols = sorted(state.meters.col.items(), key=lambda kv: -kv[1].dtype.itemsize)
