@@ -29,6 +29,7 @@ a dead transformer goes quiet after its power-down report.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -185,14 +186,38 @@ class SilenceWatch:
         return found
 
     def check_shards(self, shards: Iterable[int], wall: float) -> list[Finding]:
-        """`check` each shard against its own clock (a lagging partition is not silence)."""
+        """`check` each shard against its own clock (a lagging partition is not silence).
+
+        A shard whose newest upload of all is overdue is skipped (see
+        `stalled_shards`): when every concentrator of a partition falls
+        silent at once, the bridge, the broker or the head-end stopped, and
+        hundreds of drop-out alerts would bury the one fault.
+        """
+        stalled = set(self.stalled_shards(shards, wall))
         found: list[Finding] = []
-        for shard in sorted(shards):
+        for shard in sorted(set(shards) - stalled):
             clock = self.clocks.get(shard)
             now = clock.now(wall) if clock is not None else None
             if now is not None:
                 found += self.check(now, shard)
         return found
+
+    def stalled_shards(self, shards: Iterable[int], wall: float) -> list[int]:
+        """Shards of more than one area where nothing at all arrived for the silence limit.
+
+        >>> from gridwatch.config import DataQualitySettings
+        >>> watch = SilenceWatch(DataQualitySettings(interval_s=900, silence_intervals=2))
+        >>> watch.clocks[0] = StreamClock()
+        >>> watch.clocks[0].see(900.0, wall=100.0)
+        >>> watch.areas = {a: Upload(f"C-{a}", "F1", 900.0, 100.0) for a in ("A1", "A2")}
+        >>> watch.stalled_shards([0], wall=100.0 + 2_000.0), watch.stalled_shards([0], 5_000.0)
+        ([], [0])
+        """
+        limit = (self.settings.silence_intervals + 0.5) * self.settings.interval_s
+        areas_per_shard = Counter(record.shard for record in self.areas.values())
+        return [shard for shard in sorted(shards)
+                if areas_per_shard[shard] > 1 and shard in self.clocks
+                and wall - self.clocks[shard].seen_at > limit]
 
     def record(self, area: str) -> bytes:
         """One area's state as bytes for a table keyed by area (see `restore`)."""

@@ -128,6 +128,7 @@ def create_app(settings: Settings, stats_path: str | None = None,
                               partitions=kafka.partitions, use_partitioner=True)
     silence = SilenceWatch(settings.detectors.data_quality)
     owned: set[int] = set()
+    last_stalled: list[int] = []          # partitions last found stalled upstream
     metrics = MetricsWriter(settings.metrics)
     counters = WorkerCounters()
     runtime = {"pipeline": AreaPipeline(settings.detectors)}
@@ -239,7 +240,16 @@ def create_app(settings: Settings, stats_path: str | None = None,
         if app.rebalancing or app.in_recovery:
             return
         adopt_partitions()
-        await publish(silence.check_shards(owned, time.time()))
+        now = time.time()
+        stalled = silence.stalled_shards(owned, now)
+        if stalled != last_stalled:
+            if stalled:
+                log.warning("nothing at all arrived on partitions %s for over %d intervals: "
+                            "the feed is stalled upstream (bridge, broker or head-end); its "
+                            "concentrators' drop-outs are not reported one by one",
+                            stalled, silence.settings.silence_intervals)
+            last_stalled[:] = stalled
+        await publish(silence.check_shards(owned, now))
         save_silence()
 
     @app.on_before_shutdown.connect  # type: ignore[misc]

@@ -179,3 +179,15 @@ def test_silence_intervals_below_one_is_a_config_error(tmp_path):
     path.write_text("detectors:\n  data_quality:\n    silence_intervals: 0\n")
     with pytest.raises(ConfigError, match="silence_intervals"):
         load_settings(path)
+
+
+def test_every_area_of_a_partition_silent_at_once_is_an_upstream_stall():
+    w = watch()
+    for step in range(8):
+        ts = T0 + step * STEP
+        for area in ("A1", "A2", "A3") if step < 4 else ("A2", "A3"):
+            w.learn_one(upload(area, ts), [], seen_at=ts)
+    assert [f.entity for f in w.check_shards({0}, T0 + 7 * STEP + 10)] == ["C-A1"]
+    # then nothing arrives at all: the bridge or the broker stopped, not two concentrators
+    assert w.check_shards({0}, T0 + 11 * STEP) == []
+    assert w.stalled_shards({0}, T0 + 11 * STEP) == [0]
