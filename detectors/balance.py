@@ -42,6 +42,7 @@ HONEST_DROP = 1.5         # calm_drop from which a meter's drop is taken as hone
 LEARN_DROP_Z = 2.5        # a meter this far under its baseline is not learned from
 MIN_BIN_SD_KWH = 0.05     # floor of the standard deviation of a bin's unexplained energy
 VAR_CLIP_Z = 3.0          # a healthy bin's residual counts at most this many deviations
+DRIFT_K, DRIFT_H = 0.5, 5.0   # drift CUSUM allowance and decision level, in deviations
 NIGHT_SHARE = 0.8         # evidence this much from night bins is kept through calm days
 NIGHT_ONLY_DROP = 0.5     # a night-only theft takes most of the meter's night-time use ...
 DAY_TO_NIGHT_DROP = 0.5   # ... and leaves its daytime shortfall under half of that
@@ -166,9 +167,14 @@ class EnergyBalance:
         area_kwh = acc[7]
         loss_rate = acc[5] / area_kwh if area_kwh > 0 else 0.0
         suspicious = warm and z > self.theft.loss_z and sum_r > self.theft.min_excess_kwh
+        # one-sided CUSUM of the bins' z: a slow ramp (a leak creeping up) keeps z
+        # just under `loss_z`; while it runs high, the bins' spread is not learned
+        bal["drift"] = max(0.0, bal.get("drift", 0.0) + z - DRIFT_K) if warm else 0.0
         if suspicious:
+            under_voltage = episodes.is_open("low_voltage_zone", episodes.area)
             self._attribute(table, base, bal, s_re, s_ee, bin_kwh, complete & ~stuck, flagged,
-                            accused, slot, sum_r, n, var, bin_start, area_kwh)
+                            accused, slot, sum_r, n, var, bin_start, area_kwh,
+                            fingerprint=not under_voltage)
         else:
             # a leak draws current in every bin: a calm one ends the leak hypothesis
             self._decay(table, bal, meters=self.theft.calm_decay, leak=0.0, slot=slot)
@@ -244,7 +250,12 @@ class EnergyBalance:
         base.learn(slot, np.where(calm, bin_kwh / factor, np.nan))
 
     def _learn_area(self, bal: dict, acc: list[float]) -> None:
-        """Merge a healthy bin into the technical-loss fit and the residual variance."""
+        """Merge a healthy bin into the technical-loss fit and the residual variance.
+
+        Not into the variance while the drift CUSUM is high: a creeping excess
+        would otherwise widen the spread it is judged against as fast as it
+        grows, and never stand out.
+        """
         fit_acc = bal.get("fit_acc", [0.0] * 5)
         merged = [TL_FADING * old + new for old, new in
                   zip(fit_acc, (acc[0], acc[3], acc[4], acc[5], acc[6]), strict=True)]
@@ -258,7 +269,7 @@ class EnergyBalance:
         n, sum_r, sum_rr = acc[0], acc[1], acc[2]
         bin_var = max(sum_rr / n - (sum_r / n) ** 2, 0.0)
         healthy = bal.get("healthy_bins", 0)
-        if healthy >= 1:
+        if healthy >= 1 and bal.get("drift", 0.0) <= DRIFT_H:
             rate = max(0.1, 1.0 / (healthy + 1))
             old = bal.get("var", bin_var)
             bal["var"] = old + rate * (bin_var - old)
@@ -273,14 +284,18 @@ class EnergyBalance:
     def _attribute(self, table: MeterTable, base: MeterBaselines, bal: dict, s_re: np.ndarray,
                    s_ee: np.ndarray, bin_kwh: np.ndarray, usable: np.ndarray,
                    flagged: np.ndarray, accused: np.ndarray, slot: int, sum_r: float,
-                   n: float, var: float, bin_start: float, area_kwh: float) -> None:
+                   n: float, var: float, bin_start: float, area_kwh: float,
+                   fingerprint: bool = True) -> None:
         """Score every meter as the explanation of the bin's unexplained energy.
 
         Level: how much giving the excess back to meter j restores j's own
         seasonal baseline (a Gaussian log-likelihood gain). Fingerprint: how
         much better j's interval profile fits the residual than a constant
         leak does; it only adds to a positive level gain, as rounding of the
-        registers blurs it.
+        registers blurs it. Not counted while the area is a low-voltage zone
+        (`fingerprint` False): under-voltage cuts the use of the big loads at
+        the far end and raises the line loss in step with them, the very
+        signature of a bypass, so there the level alone must make the case.
         """
         col = table.col
         t = self.theft
@@ -291,13 +306,15 @@ class EnergyBalance:
         level = np.where(warm, sum_r * (2 * deficit - sum_r) / (2 * sigma * sigma), -np.inf)
         gain_const = sum_r * sum_r / n
         fits = np.where((s_re > 0) & (s_ee > 0), s_re * s_re / np.maximum(s_ee, 1e-12), 0.0)
-        bonus = np.clip((fits - gain_const) / (2 * var), 0.0, t.evidence_cap / 4)
+        bonus = np.clip((fits - gain_const) / (2 * var), 0.0, t.evidence_cap / 4 * fingerprint)
         score = np.where(level > 0, level + bonus, level)
         ratio = deficit / sum_r
         score = np.where(flagged & warm, np.maximum(score, t.llr_min), score)
         matches = ((col["calm_drop"] < HONEST_DROP) & (ratio >= t.match_low)
                    & (ratio <= t.match_high))
-        plausible = warm & (flagged | matches) & (score >= t.llr_min)
+        # a meter with an open theft sign is the first suspect, but only while giving
+        # it the excess would bring its use back toward its baseline (its theft may be over)
+        plausible = warm & ((flagged & (level > 0)) | matches) & (score >= t.llr_min)
         if (plausible & flagged).any():
             plausible &= flagged
         if plausible.any():

@@ -77,6 +77,25 @@ def test_theft_that_ended_does_not_hide_a_later_leak():
     assert leaks and day_of(leaks[0].at) - (ONSET_DAY + 3.5) < 3
 
 
+def test_far_end_customers_in_a_low_voltage_zone_are_not_thieves():
+    """Under-voltage cuts what constant-impedance loads draw and raises the branch's
+    loss in step with them: the fingerprint of a bypass, without anyone stealing."""
+    far = [0, 4, 7]
+
+    def low_voltage_branch(t, ts, iv):
+        if after_onset(ts):
+            hour = ((ts - 1) % 86_400) / 3600
+            sag = 40.0 if 17 <= hour < 23 else 20.0
+            iv.volts[far] -= sag
+            drawn = iv.demand_kw[far] * (iv.volts[far] / (iv.volts[far] + sag)) ** 2
+            iv.leak_kw = 0.2 * float(drawn.sum()) * sag / 40.0
+            iv.demand_kw[far] = drawn
+
+    found = run(14, low_voltage_branch)
+    assert thefts(found) == []
+    assert [f.kind for f in firing(found, "low_voltage_zone")] == ["low_voltage_zone"]
+
+
 def test_stopped_register_with_voltage_present_is_meter_stopped():
     def stopped(t, ts, iv):
         if after_onset(ts):
