@@ -43,6 +43,7 @@ LEARN_DROP_Z = 2.5        # a meter this far under its baseline is not learned f
 MIN_BIN_SD_KWH = 0.05     # floor of the standard deviation of a bin's unexplained energy
 VAR_CLIP_Z = 3.0          # a healthy bin's residual counts at most this many deviations
 DRIFT_K, DRIFT_H = 0.5, 5.0   # drift CUSUM allowance and decision level, in deviations
+UPWARD_SPREAD = 3.0       # a meter's use above its baseline spreads this much wider
 NIGHT_SHARE = 0.8         # evidence this much from night bins is kept through calm days
 NIGHT_ONLY_DROP = 0.5     # a night-only theft takes most of the meter's night-time use ...
 DAY_TO_NIGHT_DROP = 0.5   # ... and leaves its daytime shortfall under half of that
@@ -229,6 +230,12 @@ class EnergyBalance:
         return (1.0 - float(col["day_kwh"][row] / col["day_base"][row]),
                 1.0 - float(col["night_kwh"][row] / col["night_base"][row]))
 
+    def _counts_again(self, table: MeterTable, row: int) -> bool:
+        """A meter's recent daytime use is back above half its own baseline."""
+        shortfalls = self._shortfalls(table, row)
+        return (shortfalls is not None and shortfalls[0] < 0.5
+                and table.col["zero_run"][row] == 0)
+
     def _learn_meters(self, table: MeterTable, base: MeterBaselines, bin_kwh: np.ndarray,
                       usable: np.ndarray, slot: int, calm_area: bool = False) -> None:
         """Update the seasonal baselines; remember drops that came without unexplained energy.
@@ -303,18 +310,24 @@ class EnergyBalance:
         mu, sigma, warm = base.expected(slot, factor)
         warm &= usable
         deficit = mu - bin_kwh
-        level = np.where(warm, sum_r * (2 * deficit - sum_r) / (2 * sigma * sigma), -np.inf)
+        # two-piece normal around the baseline, UPWARD_SPREAD times wider above it:
+        # use swings up more than down, and a bypassed customer often uses more once
+        # it is free, so the excess may well exceed what their meter stopped counting
+        over = sum_r - deficit                 # restored use above the baseline
+        restored = np.where(over > 0, over / UPWARD_SPREAD, deficit - sum_r)
+        level = np.where(warm, (deficit * deficit - restored * restored) / (2 * sigma * sigma),
+                         -np.inf)
         gain_const = sum_r * sum_r / n
         fits = np.where((s_re > 0) & (s_ee > 0), s_re * s_re / np.maximum(s_ee, 1e-12), 0.0)
         bonus = np.clip((fits - gain_const) / (2 * var), 0.0, t.evidence_cap / 4 * fingerprint)
         score = np.where(level > 0, level + bonus, level)
         ratio = deficit / sum_r
         score = np.where(flagged & warm, np.maximum(score, t.llr_min), score)
-        matches = ((col["calm_drop"] < HONEST_DROP) & (ratio >= t.match_low)
-                   & (ratio <= t.match_high))
-        # a meter with an open theft sign is the first suspect, but only while giving
-        # it the excess would bring its use back toward its baseline (its theft may be over)
-        plausible = warm & ((flagged & (level > 0)) | matches) & (score >= t.llr_min)
+        in_range = (ratio >= t.match_low) & (ratio <= t.match_high)
+        matches = (col["calm_drop"] < HONEST_DROP) & in_range
+        # a meter with an open theft sign is the first suspect, but only while its drop
+        # still matches the excess (its theft may be over, or another meter stopped)
+        plausible = warm & (matches | flagged & in_range) & (score >= t.llr_min)
         if (plausible & flagged).any():
             plausible &= flagged
         if plausible.any():
@@ -401,14 +414,31 @@ class EnergyBalance:
         col["evidence"][signs] = np.minimum(col["evidence"][signs], t.evidence_threshold / 2)
         for row in firing:
             meter = table.meters[row]
+            stopped = col["zero_run"][row] >= per_bin - 1
+            since = float(col["evidence_since"][row])
             if meter in open_theft:
-                continue
+                was_stopped = open_theft[meter] == "theft_meter_stopped"
+                if was_stopped and self._counts_again(table, row):
+                    # a stopped register counts again: that theft is over, and whatever
+                    # the meter does next must make its own case from fresh evidence
+                    episodes.resolve("theft_meter_stopped", meter, at=at,
+                                     reason=f"Meter {meter} counts its daytime use again.")
+                    for name in ("evidence", "evidence_night", "stolen_kwh", "evidence_bins"):
+                        col[name][row] = 0
+                    continue
+                if not stopped or was_stopped:
+                    continue
+                # the theft changed form: a partly bypassed meter whose register now stops
+                episodes.resolve(open_theft[meter], meter, at=at,
+                                 reason=f"Meter {meter} now counts nothing at all.")
+                del open_theft[meter]
+                since = at - float(col["zero_run"][row]) * self.interval_s
             stolen = float(col["stolen_kwh"][row])
-            bins = max(1.0, (at - col["evidence_since"][row]) / self.bin_s)
+            bins = max(1.0, (at - col["evidence_since"][row]) / self.bin_s)   # of stolen_kwh
             night_share = col["evidence_night"][row] / max(col["evidence"][row], 1e-9)
             shortfalls = self._shortfalls(table, row)
             day_drop, night_drop = shortfalls if shortfalls else (float("nan"),) * 2
-            if col["zero_run"][row] >= per_bin - 1:
+            if stopped:
                 kind, what = "theft_meter_stopped", "counts nothing while powered"
             elif shortfalls is None and night_share > 0:
                 continue                      # wait for a day and a night to tell the kinds apart
@@ -423,7 +453,7 @@ class EnergyBalance:
             if per_day < t.min_kwh_per_day:
                 continue
             episodes.fire(kind, meter, "meter", at=at,
-                          started_at=float(col["evidence_since"][row]), detector=NAME,
+                          started_at=since, detector=NAME,
                           score=min(1.0, col["evidence"][row] / (2 * t.evidence_threshold)),
                           observed={"unexplained_kwh": round(stolen, 2),
                                     "evidence": round(float(col["evidence"][row]), 2),
@@ -443,6 +473,7 @@ class EnergyBalance:
         for meter, kind in open_theft.items():
             row = table.index[meter]
             col["evidence"][row] = min(col["evidence"][row], 2 * t.evidence_threshold)
+            col["evidence_night"][row] = min(col["evidence_night"][row], col["evidence"][row])
             if col["evidence"][row] < 1.0:
                 episodes.resolve(kind, meter, at=at,
                                  reason=f"The area's balance no longer points at meter {meter}.")

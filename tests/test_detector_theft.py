@@ -96,6 +96,52 @@ def test_far_end_customers_in_a_low_voltage_zone_are_not_thieves():
     assert [f.kind for f in firing(found, "low_voltage_zone")] == ["low_voltage_zone"]
 
 
+def test_night_thief_who_uses_more_once_it_is_free_is_still_found():
+    """The excess is twice what the meter stopped counting: restoring it puts the
+    customer above their baseline, which use swings to far more readily than below."""
+    def at_night(ts: float) -> bool:
+        hour = ((ts - 1) % 86_400) / 3600
+        return hour >= 22 or hour < 6
+
+    def greedy_night_bypass(t, ts, iv):
+        if after_onset(ts) and at_night(ts):
+            iv.share[3] = 0.0
+            iv.demand_kw[3] *= 2.0
+
+    found = thefts(run(13, greedy_night_bypass))
+    assert [(f.kind, f.entity) for f in found] == [("theft_night_bypass", "M03")]
+    assert day_of(found[0].at) - ONSET_DAY < 3
+
+
+def test_bypass_that_turns_into_a_stopped_register_is_reported_again():
+    def bypass_then_stop(t, ts, iv):
+        if ONSET_DAY < day_of(ts) < ONSET_DAY + 3:
+            iv.share[3] = 0.5
+        if day_of(ts) > ONSET_DAY + 3.5:
+            iv.share[3] = 0.0
+
+    found = [f for f in run(14, bypass_then_stop) if f.kind in THEFT]
+    assert [(f.kind, f.status) for f in found] == [
+        ("theft_bypass", "firing"), ("theft_bypass", "resolved"),
+        ("theft_meter_stopped", "firing")]
+    assert found[2].started_at >= found[0].started_at + 3 * 86_400
+
+
+def test_stopped_register_that_counts_again_is_resolved_and_a_later_night_bypass_found():
+    def stop_then_night_bypass(t, ts, iv):
+        hour = ((ts - 1) % 86_400) / 3600
+        if ONSET_DAY < day_of(ts) < ONSET_DAY + 3:
+            iv.share[3] = 0.0
+        if day_of(ts) > ONSET_DAY + 5 and (hour >= 22 or hour < 6):
+            iv.share[3] = 0.05
+
+    found = [f for f in run(19, stop_then_night_bypass) if f.kind in THEFT]
+    assert [(f.kind, f.status) for f in found] == [
+        ("theft_meter_stopped", "firing"), ("theft_meter_stopped", "resolved"),
+        ("theft_night_bypass", "firing")]
+    assert day_of(found[1].at) < ONSET_DAY + 5 < day_of(found[2].at) < ONSET_DAY + 8
+
+
 def test_stopped_register_with_voltage_present_is_meter_stopped():
     def stopped(t, ts, iv):
         if after_onset(ts):
