@@ -13,6 +13,12 @@ def after_onset(ts: float) -> bool:
     return day_of(ts) > ONSET_DAY
 
 
+def at_night(ts: float) -> bool:
+    """Inside 22:00-06:00, the window of the night-time bypasses below."""
+    hour = ((ts - 1) % 86_400) / 3600
+    return hour >= 22 or hour < 6
+
+
 def thefts(findings):
     return [f for f in firing(findings) if f.kind in THEFT]
 
@@ -99,10 +105,6 @@ def test_far_end_customers_in_a_low_voltage_zone_are_not_thieves():
 def test_night_thief_who_uses_more_once_it_is_free_is_still_found():
     """The excess is twice what the meter stopped counting: restoring it puts the
     customer above their baseline, which use swings to far more readily than below."""
-    def at_night(ts: float) -> bool:
-        hour = ((ts - 1) % 86_400) / 3600
-        return hour >= 22 or hour < 6
-
     def greedy_night_bypass(t, ts, iv):
         if after_onset(ts) and at_night(ts):
             iv.share[3] = 0.0
@@ -129,10 +131,9 @@ def test_bypass_that_turns_into_a_stopped_register_is_reported_again():
 
 def test_stopped_register_that_counts_again_is_resolved_and_a_later_night_bypass_found():
     def stop_then_night_bypass(t, ts, iv):
-        hour = ((ts - 1) % 86_400) / 3600
         if ONSET_DAY < day_of(ts) < ONSET_DAY + 3:
             iv.share[3] = 0.0
-        if day_of(ts) > ONSET_DAY + 5 and (hour >= 22 or hour < 6):
+        if day_of(ts) > ONSET_DAY + 5 and at_night(ts):
             iv.share[3] = 0.05
 
     found = [f for f in run(19, stop_then_night_bypass) if f.kind in THEFT]
@@ -179,10 +180,6 @@ def test_reverse_energy_tamper_event_and_phase_tamper_fire_at_once():
 
 def test_night_only_bypass_is_told_from_a_bypass_around_the_clock():
     """The same meter, the same strong bypass: only the shape of its day tells the kinds."""
-    def at_night(ts: float) -> bool:
-        hour = ((ts - 1) % 86_400) / 3600
-        return hour >= 22 or hour < 6
-
     def night_bypass(t, ts, iv):
         if after_onset(ts) and at_night(ts):
             iv.share[3] = 0.05
