@@ -354,9 +354,9 @@ class EnergyBalance:
         rest = sum_r - known
         z = rest / max(math.sqrt(bal.get("bin_var", 0.0)), MIN_BIN_SD_KWH)
         # a steady leak fits the residual at least as well as any meter's profile does
-        # (Cauchy-Schwarz); a residual that follows one meter is someone taking energy
-        # a leak is steady: only a leak already seen in the previous bin wins over a
-        # night-only suspect; a first bin of excess after calm ones may be its theft
+        # (Cauchy-Schwarz); a residual that follows one meter is someone taking energy.
+        # Only a leak already seen in the previous bin wins over a night-only suspect:
+        # a first bin of excess after calm ones may be that suspect's theft
         steady = bal.get("leak_ev", 0.0) > 0
         leak = z > t.loss_z and float(fits.max(initial=0.0)) <= gain_const
         self._decay(table, bal, meters=t.evidence_decay, leak=t.evidence_decay,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -44,19 +45,25 @@ def ett_hourly(folder: Path) -> dict[str, list[float]]:
             "weekend": _normalised(sums[1], counts[1])}
 
 
-def uci_hourly(folder: Path) -> dict[str, list[float]]:
-    """Weekday and weekend hourly shape of the household's active power ('?' rows skipped)."""
-    sums, counts = np.zeros((2, 24)), np.zeros((2, 24))
+def uci_minutes(folder: Path, columns: int) -> Iterator[tuple[datetime, list[str]]]:
+    """(moment, fields) of each UCI minute whose first `columns` fields are all present
+    (the file marks a missing minute with '?')."""
     with open(folder / UCI_FILE) as handle:
         next(handle)
         for line in handle:
             fields = line.strip().split(";")
-            if len(fields) < 3 or "?" in fields[:3]:
+            if len(fields) < columns or "?" in fields[:columns]:
                 continue
-            moment = datetime.strptime(f"{fields[0]} {fields[1]}", "%d/%m/%Y %H:%M:%S")
-            weekend = int(moment.weekday() >= 5)
-            sums[weekend, moment.hour] += float(fields[2])
-            counts[weekend, moment.hour] += 1
+            yield datetime.strptime(f"{fields[0]} {fields[1]}", "%d/%m/%Y %H:%M:%S"), fields
+
+
+def uci_hourly(folder: Path) -> dict[str, list[float]]:
+    """Weekday and weekend hourly shape of the household's active power ('?' rows skipped)."""
+    sums, counts = np.zeros((2, 24)), np.zeros((2, 24))
+    for moment, fields in uci_minutes(folder, 3):
+        weekend = int(moment.weekday() >= 5)
+        sums[weekend, moment.hour] += float(fields[2])
+        counts[weekend, moment.hour] += 1
     return {"weekday": _normalised(sums[0], counts[0]),
             "weekend": _normalised(sums[1], counts[1])}
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from gridwatch.config import SimulatorSettings
-from gridwatch.sensors.calibrate import ETT_FILES, ETT_USEFUL_LOADS, UCI_FILE
+from gridwatch.sensors.calibrate import ETT_FILES, ETT_USEFUL_LOADS, UCI_FILE, uci_minutes
 from gridwatch.sensors.effects import Effects
 from gridwatch.sensors.offline import ScenarioRun
 from gridwatch.sensors.physics import ChunkReadings
@@ -68,15 +68,9 @@ def load_uci(folder: Path, interval_s: int) -> tuple[np.ndarray, np.ndarray]:
     """(power kW, voltage pu) per day and slot; '?' minutes are left out of the averages."""
     power: dict[datetime, float] = {}
     volts: dict[datetime, float] = {}
-    with open(folder / UCI_FILE) as handle:
-        next(handle)
-        for line in handle:
-            fields = line.strip().split(";")
-            if len(fields) < 5 or "?" in fields[:5]:
-                continue
-            moment = datetime.strptime(f"{fields[0]} {fields[1]}", "%d/%m/%Y %H:%M:%S")
-            power[moment] = float(fields[2])
-            volts[moment] = float(fields[4])
+    for moment, fields in uci_minutes(folder, 5):
+        power[moment] = float(fields[2])
+        volts[moment] = float(fields[4])
     kw, v = _whole_days(power, interval_s), _whole_days(volts, interval_s)
     days = min(len(kw), len(v))
     return kw[:days], v[:days] / v[:days].mean()
