@@ -1,5 +1,5 @@
 """`python -m gridwatch` is the same as the `gridwatch` console script."""
 
-from gridwatch.cli import main
+from .cli import main
 
 raise SystemExit(main())

@@ -13,10 +13,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from gridwatch import __version__
-from gridwatch.config import ConfigError
+from . import __version__
+from .config import ConfigError
 
-COMMAND_MODULES = ("streams", "sensors", "detectors", "ext", "alerts", "dashboards")
+COMMAND_MODULES = ("devstack", "streams", "sensors", "evaluation", "detectors", "ext", "alerts",
+                   "dashboards")
 
 
 def build_parser() -> argparse.ArgumentParser:

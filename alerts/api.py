@@ -20,11 +20,13 @@ from typing import Any
 
 from aiohttp import web
 
-from gridwatch.alerts.access import AccessDenied, Actor, authenticate
-from gridwatch.alerts.dispatcher import open_store
-from gridwatch.alerts.field_labels import field_labels, findings_csv
-from gridwatch.alerts.model import STATUSES, WORK_STATES
-from gridwatch.alerts.openapi import (
+from ..config import Settings
+from ..vocabulary.findings import SEVERITIES
+from .access import AccessDenied, Actor, authenticate
+from .dispatcher import open_store
+from .field_labels import field_labels, findings_csv
+from .model import STATUSES, WORK_STATES
+from .openapi import (
     MAX_EPOCH,
     MAX_FILTER,
     MAX_LIMIT,
@@ -33,11 +35,9 @@ from gridwatch.alerts.openapi import (
     MAX_TEXT,
     openapi_spec,
 )
-from gridwatch.alerts.silences import SilenceError, new_silence
-from gridwatch.alerts.store import AlertQuery, AlertStore
-from gridwatch.alerts.workorders import WorkOrderConflict, WorkOrderNotFound, WorkOrders
-from gridwatch.config import Settings
-from gridwatch.detectors.base import SEVERITIES
+from .silences import SilenceError, new_silence
+from .store import AlertQuery, AlertStore
+from .workorders import WorkOrderConflict, WorkOrderNotFound, WorkOrders
 
 log = logging.getLogger(__name__)
 STORE = web.AppKey("store", AlertStore)

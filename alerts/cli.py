@@ -21,19 +21,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gridwatch.alerts.access import ROLES, AccessDenied, Actor, create_token
-from gridwatch.alerts.api import run_api
-from gridwatch.alerts.dispatcher import open_store, run_dispatcher
-from gridwatch.alerts.field_labels import field_labels, findings_csv
-from gridwatch.alerts.model import CLOSE_FINDINGS, STATUSES, WORK_STATES, Alert
-from gridwatch.alerts.openapi import openapi_spec
-from gridwatch.alerts.policy import PolicyError, Route, load_policy
-from gridwatch.alerts.silences import SilenceError, new_silence
-from gridwatch.alerts.sink import Received, WebhookSink
-from gridwatch.alerts.store import AlertQuery
-from gridwatch.alerts.workorders import WorkOrderConflict, WorkOrderNotFound, WorkOrders
-from gridwatch.config import Settings, load_settings
-from gridwatch.sensors.labels import write_labels
+from ..config import Settings, load_settings
+from ..vocabulary.labels import write_labels
+from .access import ROLES, AccessDenied, Actor, create_token
+from .api import run_api
+from .dispatcher import open_store, run_dispatcher
+from .field_labels import field_labels, findings_csv
+from .model import CLOSE_FINDINGS, STATUSES, WORK_STATES, Alert
+from .openapi import openapi_spec
+from .policy import PolicyError, Route, load_policy
+from .silences import SilenceError, new_silence
+from .sink import Received, WebhookSink
+from .store import AlertQuery
+from .workorders import WorkOrderConflict, WorkOrderNotFound, WorkOrders
 
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -222,7 +222,7 @@ def cmd_export(args: argparse.Namespace) -> int:
               f"{args.out}; {export.negatives} false alarm/not confirmed left out")
         for kind, count in export.unknown_kinds.items():
             print(f"warning: {count} closed {kind!r} order(s) skipped: kind unknown to "
-                  "gridwatch.sensors.labels", file=sys.stderr)
+                  "gridwatch.vocabulary.labels", file=sys.stderr)
     return 0
 
 
@@ -380,7 +380,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s = silence.add_parser("expire", help="end a silence now")
     s.add_argument("id")
     p = add("export-labels", cmd_export, "closed findings as labels for gridwatch evaluate")
-    p.add_argument("out", help="labels JSON (gridwatch.sensors.labels format)")
+    p.add_argument("out", help="labels JSON (gridwatch.vocabulary.labels format)")
     p.add_argument("--csv", help="also write every closed work order as CSV")
     p.add_argument("--since", type=float, default=0.0, help="closed at or after (epoch s)")
     p = add("token", cmd_token, "API tokens (the secret is printed once)", json_flag=False)

@@ -14,9 +14,9 @@ import logging
 import time
 from typing import Any
 
-from gridwatch.alerts.notification import Notification
-from gridwatch.alerts.notifiers.base import DeliveryError, Notifier
-from gridwatch.alerts.store import AlertStore, DeliveryDeadLetter
+from .notification import Notification
+from .notifiers.base import DeliveryError, Notifier
+from .store import AlertStore, DeliveryDeadLetter
 
 log = logging.getLogger(__name__)
 

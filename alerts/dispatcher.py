@@ -38,18 +38,18 @@ import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import KafkaError
 
-from gridwatch.alerts.delivery import Deliverer
-from gridwatch.alerts.engine import AlertEngine, Pending
-from gridwatch.alerts.flapping import FlapDetector
-from gridwatch.alerts.model import Alert, AlertParseError, parse_alert_record
-from gridwatch.alerts.notifiers import Notifier, build_notifier
-from gridwatch.alerts.notifiers.mqtt import MqttPublisher
-from gridwatch.alerts.policy import AlertPolicy, load_policy
-from gridwatch.alerts.routing import owning_team
-from gridwatch.alerts.sqlite_store import SqliteAlertStore
-from gridwatch.alerts.store import AlertStore
-from gridwatch.config import Settings
-from gridwatch.streams.topics import bootstrap_servers, ensure_topics
+from ..config import Settings
+from ..streams.topics import bootstrap_servers, ensure_topics
+from .delivery import Deliverer
+from .engine import AlertEngine, Pending
+from .flapping import FlapDetector
+from .model import Alert, AlertParseError, parse_alert_record
+from .notifiers import Notifier, build_notifier
+from .notifiers.mqtt import MqttPublisher
+from .policy import AlertPolicy, load_policy
+from .routing import owning_team
+from .sqlite_store import SqliteAlertStore
+from .store import AlertStore
 
 log = logging.getLogger(__name__)
 

@@ -15,16 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gridwatch.alerts.flapping import FlapDetector
-from gridwatch.alerts.grouping import AlertGroup, decide, group_key, notification_id, removable
-from gridwatch.alerts.inhibition import Inhibitor
-from gridwatch.alerts.model import Alert
-from gridwatch.alerts.notification import Notification
-from gridwatch.alerts.policy import AlertPolicy, Integration, Route
-from gridwatch.alerts.routing import match_routes
-from gridwatch.alerts.silences import Silencer
-from gridwatch.alerts.store import AlertQuery, AlertStore, NotifyRecord
-from gridwatch.detectors.base import FIRING
+from ..vocabulary.findings import FIRING
+from .flapping import FlapDetector
+from .grouping import AlertGroup, decide, group_key, notification_id, removable
+from .inhibition import Inhibitor
+from .model import Alert
+from .notification import Notification
+from .policy import AlertPolicy, Integration, Route
+from .routing import match_routes
+from .silences import Silencer
+from .store import AlertQuery, AlertStore, NotifyRecord
 
 RECALL_LIMIT = 100_000
 

@@ -3,7 +3,7 @@
 Why only ``confirmed`` and ``repaired``: a label says "this problem was really
 there"; an inspector's ``false_alarm`` or ``not_confirmed`` says the
 opposite and must not become a positive label. Labels are written in the
-format of `gridwatch.sensors.labels` (what `gridwatch evaluate` reads), so
+format of `gridwatch.vocabulary.labels` (what `gridwatch evaluate` reads), so
 field results and simulated scenarios are scored the same way. All closed
 work orders, negatives included, can be exported as CSV for a person to read.
 """
@@ -14,8 +14,8 @@ import csv
 import io
 from dataclasses import dataclass
 
-from gridwatch.alerts.model import Alert
-from gridwatch.sensors.labels import KIND_ENTITY_LEVEL, Label
+from ..vocabulary.labels import Label, is_labelled_kind
+from .model import Alert
 
 POSITIVE_FINDINGS = ("confirmed", "repaired")
 CSV_COLUMNS = ("id", "kind", "entity", "entity_type", "area", "feeder", "start", "end",
@@ -41,7 +41,7 @@ def field_labels(closed: list[Alert]) -> LabelExport:
         if alert.finding not in POSITIVE_FINDINGS:
             negatives += 1
             continue
-        if alert.kind not in KIND_ENTITY_LEVEL:
+        if not is_labelled_kind(alert.kind):
             unknown[alert.kind] = unknown.get(alert.kind, 0) + 1
             continue
         end = alert.ended_at if alert.ended_at is not None else alert.closed_at

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from gridwatch.alerts.model import Alert
-from gridwatch.detectors.base import RESOLVED
+from ..vocabulary.findings import RESOLVED
+from .model import Alert
 
 
 class FlapDetector:

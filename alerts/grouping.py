@@ -19,10 +19,10 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from gridwatch.alerts.model import Alert
-from gridwatch.alerts.policy import Route
-from gridwatch.alerts.store import NotifyRecord
-from gridwatch.detectors.base import FIRING, RESOLVED
+from ..vocabulary.findings import FIRING, RESOLVED
+from .model import Alert
+from .policy import Route
+from .store import NotifyRecord
 
 
 @dataclass

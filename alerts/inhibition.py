@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gridwatch.alerts.matchers import matches_all
-from gridwatch.alerts.model import Alert
-from gridwatch.alerts.policy import InhibitRule
-from gridwatch.detectors.base import FIRING
+from ..vocabulary.findings import FIRING
+from .matchers import matches_all
+from .model import Alert
+from .policy import InhibitRule
 
 
 class Inhibitor:

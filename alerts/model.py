@@ -24,7 +24,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from gridwatch.detectors.base import FIRING, RESOLVED, SEVERITIES
+from ..vocabulary.findings import FIRING, RESOLVED, SEVERITIES
 
 STATUSES = (FIRING, RESOLVED)
 WORK_STATES = ("new", "acknowledged", "assigned", "in_progress", "closed")

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from gridwatch.alerts.model import Alert
+from .model import Alert
 
 PAYLOAD_VERSION = "gridwatch.notification.v1"
 

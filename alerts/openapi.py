@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from gridwatch import __version__
-from gridwatch.alerts.access import ROLES
-from gridwatch.alerts.model import CLOSE_FINDINGS, STATUSES, WORK_STATES
-from gridwatch.detectors.base import SEVERITIES
+from .. import __version__
+from ..vocabulary.findings import SEVERITIES
+from .access import ROLES
+from .model import CLOSE_FINDINGS, STATUSES, WORK_STATES
 
 MAX_NAME = 200
 MAX_FILTER = 100  # five such filters, percent-encoded, stay under an 8 KiB request line

@@ -16,6 +16,7 @@ unknown team 'nrth'``).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,17 +24,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from gridwatch.alerts.matchers import LABELS, Matcher, MatcherError, parse_matchers
-from gridwatch.config import Settings
+from ..config import Settings
+from ..vocabulary.kinds import FEEDER, KINDS, kind_of, muted_by
+from .matchers import LABELS, Matcher, MatcherError, parse_matchers
 
 DEFAULT_RECEIVER = "default"
 INTEGRATION_TYPES = ("webhooks", "emails", "chats", "mqtt")
 CHAT_STYLES = ("wecom", "dingtalk")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# What an outage explains (kinds of `gridwatch.sensors.labels`): dark meters look like
-# low voltage, theft (zero consumption), lost power or phases, sags, and collection faults.
-BENEATH_OUTAGE = ("low_voltage_.*|theft_.*|leakage|dq_.*|meter_power_loss|phase_loss|"
-                  "voltage_sag")
 
 
 class PolicyError(ValueError):
@@ -298,15 +296,18 @@ def _route(data: Any, where: str, parent: Route | None, receivers: dict[str, Rec
 
 
 def default_inhibit_rules() -> list[InhibitRule]:
-    """Topology: a dark feeder or area explains every lesser alarm beneath it."""
-    beneath = _matchers([f'kind=~"{BENEATH_OUTAGE}"'], "inhibit_rules")
-    return [
-        InhibitRule(_matchers(['kind="outage_feeder"'], "inhibit_rules"),
-                    beneath, ["feeder"]),
-        InhibitRule(_matchers(['kind="outage_feeder"'], "inhibit_rules"),
-                    _matchers(['kind="outage_area"'], "inhibit_rules"), ["feeder"]),
-        InhibitRule(_matchers(['kind="outage_area"'], "inhibit_rules"), beneath, ["area"]),
-    ]
+    """Topology: a dark feeder or area explains every lesser alarm beneath it.
+
+    What each outage mutes is the problem-kind registry's ``muted_by`` (dark
+    meters look like low voltage, theft, lost power or phases, sags and
+    collection faults); the alerts must share the outage's feeder or area.
+    """
+    sources = dict.fromkeys(source for kind in KINDS.values() for source in kind.muted_by)
+    return [InhibitRule(_matchers([f'kind="{source}"'], "inhibit_rules"),
+                        _matchers([f'kind=~"{"|".join(map(re.escape, muted_by(source)))}"'],
+                                  "inhibit_rules"),
+                        [kind_of(source).level])
+            for source in sorted(sources, key=lambda k: kind_of(k).level != FEEDER)]
 
 
 def _inhibit_rule(data: Any, where: str) -> InhibitRule:

@@ -8,8 +8,8 @@ none of whose children match takes the alert itself. The root matches all.
 
 from __future__ import annotations
 
-from gridwatch.alerts.matchers import matches_all
-from gridwatch.alerts.policy import Route
+from .matchers import matches_all
+from .policy import Route
 
 
 def match_routes(route: Route, labels: dict[str, str]) -> list[Route]:

@@ -12,9 +12,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gridwatch.alerts.matchers import Matcher, MatcherError, matches_all, parse_matchers
-from gridwatch.alerts.policy import MaintenanceWindow
-from gridwatch.alerts.store import Silence
+from .matchers import Matcher, MatcherError, matches_all, parse_matchers
+from .policy import MaintenanceWindow
+from .store import Silence
 
 MAX_SILENCE_S = 366 * 86400
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gridwatch.alerts.notifiers.webhook import sign
+from .notifiers.webhook import sign
 
 
 @dataclass

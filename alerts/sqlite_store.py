@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from gridwatch.alerts.model import Alert, merge_sighting
-from gridwatch.alerts.store import (
+from .model import Alert, merge_sighting
+from .store import (
     AlertQuery,
     AlertStore,
     ApiToken,

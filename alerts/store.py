@@ -17,7 +17,7 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any
 
-from gridwatch.alerts.model import Alert
+from .model import Alert
 
 
 @dataclass

@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from gridwatch.alerts.access import AccessDenied, Actor
-from gridwatch.alerts.model import CLOSE_FINDINGS, Alert
-from gridwatch.alerts.store import AlertQuery, AlertStore, AuditEntry
+from .access import AccessDenied, Actor
+from .model import CLOSE_FINDINGS, Alert
+from .store import AlertQuery, AlertStore, AuditEntry
 
 MAX_TEXT = 4000
 

@@ -33,16 +33,17 @@ from aiokafka import AIOKafkaProducer
 from gridwatch.alerts.dispatcher import run_dispatcher
 from gridwatch.alerts.sink import WebhookSink
 from gridwatch.config import Settings, WebhookReceiver
-from gridwatch.detectors.base import Finding
-from gridwatch.stack import free_port, tansu_service
+from gridwatch.devstack.stack import free_port, tansu_service
 from gridwatch.streams.topics import bootstrap_servers
+from gridwatch.vocabulary.findings import Finding
+from gridwatch.vocabulary.kinds import LOW_VOLTAGE_ZONE
 
 T0 = 1_767_650_400.0
 
 
 def finding(i: int, run: str) -> bytes:
     area = f"{run}-F{i // 50:03d}-A{i % 50:02d}"
-    return json.dumps(Finding(kind="low_voltage_zone", entity=area, entity_type="area",
+    return json.dumps(Finding(kind=LOW_VOLTAGE_ZONE, entity=area, entity_type="area",
                               area=area, feeder=area.rsplit("-", 1)[0], started_at=T0 + i,
                               at=T0 + i, detector="bench").to_dict()).encode()
 

@@ -36,6 +36,15 @@ from gridwatch.detectors.state import MAGIC
 from gridwatch.sensors.offline import scenario_run
 from gridwatch.sensors.scenarios import parse_scenario
 from gridwatch.sensors.stream import iter_batches
+from gridwatch.vocabulary.kinds import (
+    DQ_DUPLICATE,
+    LEAKAGE_KIND,
+    METER_POWER_LOSS,
+    THEFT_BYPASS,
+    THEFT_METER_STOPPED,
+    THEFT_TAMPER_EVENT,
+    VOLTAGE_SAG,
+)
 
 
 def simulate(days: int, feeders: int, areas: int, meters: int, seed: int) -> list:
@@ -46,8 +55,8 @@ def simulate(days: int, feeders: int, areas: int, meters: int, seed: int) -> lis
         "grid": {"substations": 1, "feeders_per_substation": feeders,
                  "areas_per_feeder": areas, "meters_per_area": meters},
         "events": [{"kind": kind} for kind in (
-            "theft_bypass", "theft_meter_stopped", "theft_tamper_event", "leakage",
-            "meter_power_loss", "dq_duplicate", "voltage_sag")],
+            THEFT_BYPASS, THEFT_METER_STOPPED, THEFT_TAMPER_EVENT, LEAKAGE_KIND,
+            METER_POWER_LOSS, DQ_DUPLICATE, VOLTAGE_SAG)],
     }, "<bench>")
     run = scenario_run(scenario, seed)
     batches = []

@@ -3,7 +3,7 @@
 Reads a directory in NAB's layout (``data/<category>/<file>.csv`` with a
 ``timestamp,value`` header, and ``labels/combined_windows.json``), runs every
 detector strictly online over every file present, and scores them with
-`gridwatch.detectors.evaluation.nab` (windows, scaled sigmoid, the three
+`gridwatch.evaluation.nab` (windows, scaled sigmoid, the three
 application profiles, 15 % probation, threshold swept per detector and
 profile over the corpus as NAB does, normalised so null = 0, perfect = 100).
 
@@ -38,7 +38,8 @@ import numpy as np
 from tqdm import tqdm
 
 from gridwatch.detectors.cli import run_score
-from gridwatch.detectors.evaluation.nab import (
+from gridwatch.detectors.scoring import SCORERS
+from gridwatch.evaluation.nab import (
     PROFILES,
     LabelledFile,
     Profile,
@@ -49,7 +50,6 @@ from gridwatch.detectors.evaluation.nab import (
     score_at,
     sweep,
 )
-from gridwatch.detectors.scoring import SCORERS
 
 BASELINES = ("null", "random", "river-hst")
 RANDOM_SEED = 7

@@ -31,7 +31,8 @@ import paho.mqtt.client as mqtt
 from aiokafka import AIOKafkaConsumer
 
 from gridwatch.config import load_settings
-from gridwatch.stack import (
+from gridwatch.devstack.processes import base_config, batch, spawn, stop, wait_for, write_config
+from gridwatch.devstack.stack import (
     free_port,
     host_port,
     mosquitto_service,
@@ -40,7 +41,6 @@ from gridwatch.stack import (
 )
 from gridwatch.streams.stats import read_stats
 from gridwatch.streams.topics import bootstrap_servers
-from tests.helpers import base_config, batch, spawn, stop, wait_for, write_config
 
 T0 = 1_767_650_400.0
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 
+from gridwatch.vocabulary import kinds
+
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
@@ -33,16 +35,17 @@ TARGET_READINGS_PER_S = 1_000_000
 def bench_scenario(areas: int, meters: int, days: int) -> dict:
     """A province-like slice: ``areas`` areas of ``meters`` meters with problems of every sort."""
     feeders = max(1, areas // 10)
-    kinds = ["theft_bypass", "theft_night_bypass", "leakage", "low_voltage_zone", "outage_area",
-             "meter_power_loss", "phase_loss", "voltage_sag", "dq_concentrator_dropout",
-             "dq_stuck_meter", "dq_duplicate", "dq_out_of_order", "dq_clock_skew"]
+    injected = [kinds.THEFT_BYPASS, kinds.THEFT_NIGHT_BYPASS, kinds.LEAKAGE_KIND,
+                kinds.LOW_VOLTAGE_ZONE, kinds.OUTAGE_AREA, kinds.METER_POWER_LOSS, kinds.PHASE_LOSS,
+                kinds.VOLTAGE_SAG, kinds.DQ_CONCENTRATOR_DROPOUT, kinds.DQ_STUCK_METER,
+                kinds.DQ_DUPLICATE, kinds.DQ_OUT_OF_ORDER, kinds.DQ_CLOCK_SKEW]
     return {
         "name": "bench", "days": days, "warmup_days": 1,
         "grid": {"substations": 1, "feeders_per_substation": feeders,
                  "areas_per_feeder": max(1, areas // feeders), "meters_per_area": meters,
                  "meters_spread": 0.2},
         "events": [{"kind": kind, "count": max(1, areas // 40), "duration_h": [2, 24]}
-                   for kind in kinds],
+                   for kind in injected],
     }
 
 

@@ -26,14 +26,33 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
-from gridwatch.config import LeakageSettings, TheftSettings
-from gridwatch.detectors.consumption import MeterBaselines, baseline_params, peer_factor
-from gridwatch.detectors.episodes import Episodes
-from gridwatch.detectors.state import BINS_PER_DAY, MeterTable, add_kernel_columns, bind_kernel
-from gridwatch.ext import SeasonalBaseline
+from ..config import DetectorSettings, LeakageSettings, TheftSettings
+from ..ext import SeasonalBaseline
+from ..vocabulary.findings import Finding
+from ..vocabulary.kinds import (
+    DQ_STUCK_METER,
+    LEAKAGE_KIND,
+    LOW_VOLTAGE_ZONE,
+    METERING_FAULT,
+    THEFT,
+    THEFT_BYPASS,
+    THEFT_METER_STOPPED,
+    THEFT_NIGHT_BYPASS,
+    TRANSFORMER_OVERLOAD,
+    kinds_where,
+)
+from ..vocabulary.measurements import AREA_BALANCE, MetricPoint
+from .consumption import MeterBaselines, baseline_params, peer_factor
+from .episodes import Episodes
+from .state import BINS_PER_DAY, MeterTable, add_kernel_columns, bind_kernel
+from .theft_signs import SIGN_KINDS
+
+if TYPE_CHECKING:
+    from .contract import Interval
 
 NAME = "energy_balance"
 TL_FADING = 0.97          # weight kept by the technical-loss fit per healthy bin merged
@@ -51,7 +70,7 @@ SHAPE_FADING = 0.7        # weight kept by a meter's day/night use sums per bin 
 NIGHT_CORE_BIN = 0        # 00:00-06:00: wholly inside any night-time bypass window ...
 LEAK_CHECK_BIN = NIGHT_CORE_BIN   # ... and the bin where load-driven loss is least
 BASELINE_PREFIX = "base_"
-THEFT_KINDS = ("theft_bypass", "theft_night_bypass", "theft_meter_stopped")
+THEFT_KINDS = kinds_where(THEFT, found_by=NAME)
 add_kernel_columns(BASELINE_PREFIX, SeasonalBaseline,
                    baseline_params(BINS_PER_DAY, fading=0.1, warmup=3))
 
@@ -65,8 +84,18 @@ class BinClose:
     loss_rate: float
 
 
+class BalanceState(TypedDict, total=False):
+    """The energy balance's slice of ``AreaState.scalars``."""
+
+    balance: dict[str, Any]   # open bin, technical-loss fit, leakage CUSUM, settling flag
+
+
 class EnergyBalance:
     """Interval residuals, bin attribution and the area's leakage/metering-fault state."""
+
+    name = NAME
+    settings_keys = ("theft", "leakage")
+    State = BalanceState
 
     def __init__(self, theft: TheftSettings, leakage: LeakageSettings, interval_s: int) -> None:
         self.theft = theft
@@ -82,9 +111,41 @@ class EnergyBalance:
         belongs to the bin before it)."""
         return int(math.floor((ts - 1 + self.offset_s) / self.bin_s))
 
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings) -> EnergyBalance:
+        return cls(settings.theft, settings.leakage, settings.data_quality.interval_s)
+
     # ---------------------------------------------------------------- per interval
-    def observe(self, ts: float, table: MeterTable, rows: np.ndarray, energy: np.ndarray,
-                area_energy: float | None, bal: dict, usable: bool) -> None:
+    def observe(self, interval: Interval) -> list[Finding]:
+        """Close the bin the interval leaves behind (judging theft and leakage), then
+        accumulate the interval's residual."""
+        since = len(interval.episodes.findings)
+        table, frame, episodes, ts = interval.table, interval.frame, interval.episodes, interval.ts
+        col, rows, stuck = table.col, frame.rows, interval.stuck
+        step = frame.energy - col["energy"][rows]
+        zero = (step <= 0) & interval.powered & ~stuck & np.isfinite(step)
+        col["zero_run"][rows] = np.where(zero, np.minimum(col["zero_run"][rows] + 1, 30_000), 0)
+        bal = interval.scalars.setdefault("balance", {})
+        bin_id = self.bin_of(ts)
+        if bal.get("bin") is not None and bin_id > bal["bin"]:
+            closed = self.close_bin(
+                bal["bin"], table, bal, episodes, _mask(table, episodes, (DQ_STUCK_METER,)),
+                _mask(table, episodes, SIGN_KINDS), _mask(table, episodes, THEFT_KINDS))
+            if closed is not None:
+                interval.points.append(MetricPoint(AREA_BALANCE, interval.tags, {
+                    "excess_kwh": closed.excess_kwh, "excess_z": closed.z,
+                    "line_loss_rate": closed.loss_rate}, ts))
+        if bal.get("bin") is None or bin_id > bal["bin"]:
+            bal["bin"] = bin_id
+        view = interval.faults
+        usable = not (view.area_dark or view.phase_lost or stuck.any()
+                      or episodes.open_entities(DQ_STUCK_METER))
+        area_energy = frame.area.energy_kwh if frame.area is not None else None
+        self._accumulate(ts, table, rows, frame.energy, area_energy, bal, usable)
+        return interval.judged(since)
+
+    def _accumulate(self, ts: float, table: MeterTable, rows: np.ndarray, energy: np.ndarray,
+                    area_energy: float | None, bal: dict, usable: bool) -> None:
         """Accumulate one interval's residual; call before the registers are overwritten.
 
         `usable` is False when the interval cannot be balanced (stuck meter,
@@ -172,7 +233,7 @@ class EnergyBalance:
         # just under `loss_z`; while it runs high, the bins' spread is not learned
         bal["drift"] = max(0.0, bal.get("drift", 0.0) + z - DRIFT_K) if warm else 0.0
         if suspicious:
-            under_voltage = episodes.is_open("low_voltage_zone", episodes.area)
+            under_voltage = episodes.is_open(LOW_VOLTAGE_ZONE, episodes.area)
             self._attribute(table, base, bal, s_re, s_ee, bin_kwh, complete & ~stuck, flagged,
                             accused, slot, sum_r, n, var, bin_start, area_kwh,
                             fingerprint=not under_voltage)
@@ -181,7 +242,7 @@ class EnergyBalance:
             self._decay(table, bal, meters=self.theft.calm_decay, leak=0.0, slot=slot)
         self._track_shape(table, base, bin_kwh, complete & ~stuck, slot)
         self._judge_theft(table, episodes, bin_end, flagged)
-        if episodes.open_entities("transformer_overload"):
+        if episodes.open_entities(TRANSFORMER_OVERLOAD):
             bal["leak_ev"] = 0.0
         if slot == LEAK_CHECK_BIN:
             bal["night_z"] = z
@@ -189,8 +250,8 @@ class EnergyBalance:
         self._judge_negative(bal, episodes, bin_end, loss_rate)
         self._learn_meters(table, base, bin_kwh, complete & ~stuck & ~flagged & ~accused, slot,
                            calm_area=warm and z < 1.0)
-        if not (suspicious or episodes.open_entities("leakage")
-                or episodes.open_entities("transformer_overload")):
+        if not (suspicious or episodes.open_entities(LEAKAGE_KIND)
+                or episodes.open_entities(TRANSFORMER_OVERLOAD)):
             self._learn_area(bal, acc)
         return BinClose(sum_r, z, loss_rate)
 
@@ -417,11 +478,11 @@ class EnergyBalance:
             stopped = col["zero_run"][row] >= per_bin - 1
             since = float(col["evidence_since"][row])
             if meter in open_theft:
-                was_stopped = open_theft[meter] == "theft_meter_stopped"
+                was_stopped = open_theft[meter] == THEFT_METER_STOPPED
                 if was_stopped and self._counts_again(table, row):
                     # a stopped register counts again: that theft is over, and whatever
                     # the meter does next must make its own case from fresh evidence
-                    episodes.resolve("theft_meter_stopped", meter, at=at,
+                    episodes.resolve(THEFT_METER_STOPPED, meter, at=at,
                                      reason=f"Meter {meter} counts its daytime use again.")
                     for name in ("evidence", "evidence_night", "stolen_kwh", "evidence_bins"):
                         col[name][row] = 0
@@ -439,16 +500,16 @@ class EnergyBalance:
             shortfalls = self._shortfalls(table, row)
             day_drop, night_drop = shortfalls if shortfalls else (float("nan"),) * 2
             if stopped:
-                kind, what = "theft_meter_stopped", "counts nothing while powered"
+                kind, what = THEFT_METER_STOPPED, "counts nothing while powered"
             elif shortfalls is None and night_share > 0:
                 continue                      # wait for a day and a night to tell the kinds apart
             elif (shortfalls is not None and night_drop >= NIGHT_ONLY_DROP
                   and day_drop <= DAY_TO_NIGHT_DROP * night_drop):
-                kind, what = "theft_night_bypass", "is bypassed at night"
+                kind, what = THEFT_NIGHT_BYPASS, "is bypassed at night"
             else:
-                kind, what = "theft_bypass", "is partly bypassed"
+                kind, what = THEFT_BYPASS, "is partly bypassed"
             per_day = stolen / bins * BINS_PER_DAY
-            if kind == "theft_night_bypass":
+            if kind == THEFT_NIGHT_BYPASS:
                 per_day = stolen / max(1.0, bins / BINS_PER_DAY)
             if per_day < t.min_kwh_per_day:
                 continue
@@ -491,7 +552,7 @@ class EnergyBalance:
                 and bal.get("leak_bins", 0) >= lk.min_bins
                 and bal.get("night_z", 0.0) > self.theft.loss_z
                 and share >= lk.min_share):
-            episodes.fire("leakage", area, "area", at=at, started_at=bal["leak_since"],
+            episodes.fire(LEAKAGE_KIND, area, "area", at=at, started_at=bal["leak_since"],
                           detector=NAME,
                           score=min(1.0, bal["leak_ev"] / (2 * lk.evidence_threshold)),
                           observed={"unexplained_kwh": round(bal["leak_kwh"], 2),
@@ -502,13 +563,13 @@ class EnergyBalance:
                           reason=(f"Area {area} loses {per_day:.1f} kWh/day more than its "
                                   f"technical loss, steadily and not in step with any meter."),
                           loss_kwh_per_day=per_day)
-        if episodes.is_open("leakage", area):
+        if episodes.is_open(LEAKAGE_KIND, area):
             clear = bal.get("leak_clear", 0) + 1 if z < lk.clear_z else 0
             bal["leak_clear"] = clear
             if clear >= 2:
                 bal["leak_ev"] = 0.0
                 bal["leak_clear"] = 0
-                episodes.resolve("leakage", area, at=at, observed={"last_bin_z": round(z, 2)},
+                episodes.resolve(LEAKAGE_KIND, area, at=at, observed={"last_bin_z": round(z, 2)},
                                  reason=f"Area {area} line loss is back to its usual level.")
 
     def _judge_negative(self, bal: dict, episodes: Episodes, at: float,
@@ -518,17 +579,28 @@ class EnergyBalance:
         run = bal.get("neg_run", 0) + 1 if loss_rate < limit else 0
         bal["neg_run"] = run
         if run >= 2:
-            episodes.fire("metering_fault", area, "area", at=at, detector=NAME,
+            episodes.fire(METERING_FAULT, area, "area", at=at, detector=NAME,
                           observed={"loss_rate": round(loss_rate, 4)},
                           threshold={"negative_loss_ratio": limit},
                           reason=(f"Customers' meters in area {area} count more energy than "
                                   f"the area meter (loss rate {loss_rate:.1%}): a metering "
                                   f"fault."))
         elif loss_rate >= 0:
-            episodes.resolve("metering_fault", area, at=at,
+            episodes.resolve(METERING_FAULT, area, at=at,
                              reason=f"Area {area} line loss is positive again.")
 
 
 def _rounded(x: float) -> float | None:
     """A shortfall for the alert's evidence (None when not yet measured)."""
     return round(x, 2) if math.isfinite(x) else None
+
+
+def _mask(table: MeterTable, episodes: Episodes, kinds: tuple[str, ...]) -> np.ndarray:
+    """Rows of meters with an open episode of any of `kinds`."""
+    mask = np.zeros(len(table), bool)
+    for kind in kinds:
+        for meter in episodes.open_entities(kind):
+            row = table.index.get(meter)
+            if row is not None:
+                mask[row] = True
+    return mask

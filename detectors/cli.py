@@ -9,8 +9,8 @@ import math
 import sys
 from typing import TextIO
 
-from gridwatch.detectors.scoring import DEFAULT_SCORER, SCORERS, make_scorer
-from gridwatch.detectors.theft_rank import rank, read_wide
+from .scoring import DEFAULT_SCORER, SCORERS, make_scorer
+from .theft_rank import rank, read_wide
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gridwatch.ext import SeasonalBaseline
+from ..ext import SeasonalBaseline
 
 MIN_SIGMA_KWH = 0.02
 REL_SIGMA_FLOOR = 0.15

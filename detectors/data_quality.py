@@ -15,13 +15,25 @@ meters x intervals), per area per day, is written as a metric.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
-from gridwatch.config import DataQualitySettings
-from gridwatch.detectors.episodes import Episodes
-from gridwatch.detectors.state import MeterTable
-from gridwatch.streams.schema import Batch, Reading
+from ..config import DataQualitySettings, DetectorSettings
+from ..vocabulary.findings import Finding
+from ..vocabulary.kinds import (
+    DQ_CLOCK_SKEW,
+    DQ_CONCENTRATOR_DROPOUT,
+    DQ_DUPLICATE,
+    DQ_OUT_OF_ORDER,
+    DQ_STUCK_METER,
+)
+from ..vocabulary.schema import Batch, Reading
+from .episodes import Episodes
+from .state import MeterTable
+
+if TYPE_CHECKING:
+    from .contract import Interval
 
 NAME = "data_quality"
 
@@ -30,7 +42,7 @@ class BatchScreen:
     """Splits a batch into usable readings per interval and reports what is wrong with it.
 
     >>> from gridwatch.config import DataQualitySettings
-    >>> from gridwatch.streams.schema import Batch, Reading
+    >>> from gridwatch.vocabulary.schema import Batch, Reading
     >>> r = lambda m, ts: Reading(m, ts, "customer", 1, 1.0, [220.0], [1.0])
     >>> batch = Batch("C1", "A1", "F1", 2000, [r("m1", 900), r("m2", 900), r("m1", 900)])
     >>> ep = Episodes({}, "A1", "F1")
@@ -58,7 +70,7 @@ class BatchScreen:
         for reading in batch.readings:
             ts = reading.ts
             if reading.meter in last_in_batch and ts < last_in_batch[reading.meter]:
-                self._flag(episodes, "dq_out_of_order", batch, latest,
+                self._flag(episodes, DQ_OUT_OF_ORDER, batch, latest,
                            f"meter {reading.meter} sent {ts:.0f} after "
                            f"{last_in_batch[reading.meter]:.0f} in one upload")
             last_in_batch[reading.meter] = max(ts, last_in_batch.get(reading.meter, ts))
@@ -69,7 +81,7 @@ class BatchScreen:
                 skewed = True
                 snapped = dominant[0]
             if skewed:
-                episodes.fire("dq_clock_skew", reading.meter, "meter", at=latest, detector=NAME,
+                episodes.fire(DQ_CLOCK_SKEW, reading.meter, "meter", at=latest, detector=NAME,
                               score=min(1.0, abs(ts - snapped) / interval),
                               observed={"reading_ts": ts, "interval_ts": snapped,
                                         "offset_s": ts - snapped},
@@ -77,16 +89,16 @@ class BatchScreen:
                               reason=(f"Meter {reading.meter} stamps its readings "
                                       f"{ts - snapped:+.0f} s off the {interval} s grid the "
                                       f"rest of the area uses."))
-                episodes.touch("dq_clock_skew", reading.meter, latest)
+                episodes.touch(DQ_CLOCK_SKEW, reading.meter, latest)
             key = (reading.meter, snapped)
             row = table.index.get(reading.meter)
             processed = table.col["last_ts"][row] if row is not None else np.nan
             if key in seen or snapped == processed:
-                self._flag(episodes, "dq_duplicate", batch, latest,
+                self._flag(episodes, DQ_DUPLICATE, batch, latest,
                            f"a second reading of meter {reading.meter} for {snapped:.0f}")
                 continue
             if snapped < processed:
-                self._flag(episodes, "dq_out_of_order", batch, latest,
+                self._flag(episodes, DQ_OUT_OF_ORDER, batch, latest,
                            f"meter {reading.meter} reading for {snapped:.0f} arrived after "
                            f"{processed:.0f} was processed")
                 continue
@@ -123,9 +135,9 @@ class BatchScreen:
 
     def _sweep(self, episodes: Episodes, at: float) -> None:
         quiet = self.settings.quiet_intervals * self.settings.interval_s
-        for kind, why in (("dq_duplicate", "no duplicated reading"),
-                          ("dq_out_of_order", "no out-of-order reading"),
-                          ("dq_clock_skew", "readings back on the interval grid")):
+        for kind, why in ((DQ_DUPLICATE, "no duplicated reading"),
+                          (DQ_OUT_OF_ORDER, "no out-of-order reading"),
+                          (DQ_CLOCK_SKEW, "readings back on the interval grid")):
             episodes.sweep(kind, at, quiet, f"{why} for {self.settings.quiet_intervals} "
                                             f"intervals.")
 
@@ -152,6 +164,46 @@ class BatchScreen:
         episodes.touch(kind, batch.concentrator, at)
 
 
+class DataQualityState(TypedDict, total=False):
+    """The per-interval data-quality checks' slice of ``AreaState.scalars``."""
+
+    area_last_ts: float          # newest interval the area delivered
+    partial_dropout_run: int     # intervals in a row with too few of the area's meters
+
+
+class DataQualityChecks:
+    """The per-interval checks: drop-outs (whole and partial) and stuck meters.
+
+    Runs first, so the stuck meters it finds (`Interval.stuck`) are kept out of
+    every later judgement.
+    """
+
+    name = NAME
+    settings_keys = ("data_quality",)
+    State = DataQualityState
+
+    def __init__(self, settings: DataQualitySettings) -> None:
+        self.settings = settings
+
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings) -> DataQualityChecks:
+        return cls(settings.data_quality)
+
+    def observe(self, interval: Interval) -> list[Finding]:
+        s, frame, episodes = self.settings, interval.frame, interval.episodes
+        since = len(episodes.findings)
+        table, scalars, concentrator = interval.table, interval.scalars, \
+            interval.batch.concentrator
+        check_gap(scalars, episodes, concentrator, interval.ts, s)
+        check_collection(scalars, episodes, concentrator, interval.ts, len(frame.rows),
+                         len(table), s)
+        interval.stuck = stuck_meters(table, frame.rows, frame.energy,
+                                      frame.vmin.astype(np.float32),
+                                      frame.power.astype(np.float32), interval.powered,
+                                      interval.ts, episodes, s)
+        return interval.judged(since)
+
+
 def check_gap(scalars: dict, episodes: Episodes, concentrator: str, ts: float,
               settings: DataQualitySettings) -> None:
     """Report a concentrator drop-out when an area's intervals resume after a gap."""
@@ -160,13 +212,13 @@ def check_gap(scalars: dict, episodes: Episodes, concentrator: str, ts: float,
     if last is not None and ts - last > (settings.dropout_min_missing + 0.5) * interval:
         missing = int(round((ts - last) / interval)) - 1
         started = last + interval
-        episodes.fire("dq_concentrator_dropout", concentrator, "concentrator", at=ts,
+        episodes.fire(DQ_CONCENTRATOR_DROPOUT, concentrator, "concentrator", at=ts,
                       started_at=started, detector=NAME, score=1.0,
                       observed={"missing_intervals": missing, "last_ts": last, "resumed_ts": ts},
                       threshold={"dropout_min_missing": settings.dropout_min_missing},
                       reason=(f"Concentrator {concentrator} delivered nothing for {missing} "
                               f"intervals ({missing * interval / 3600:.1f} h)."))
-        episodes.resolve("dq_concentrator_dropout", concentrator, at=ts,
+        episodes.resolve(DQ_CONCENTRATOR_DROPOUT, concentrator, at=ts,
                          reason=f"Concentrator {concentrator} uploads again.")
     if last is None or ts > last:
         scalars["area_last_ts"] = ts
@@ -178,7 +230,7 @@ def check_collection(scalars: dict, episodes: Episodes, concentrator: str, ts: f
     if known < 4:
         return
     rate = reported / known
-    kind = "dq_concentrator_dropout"
+    kind = DQ_CONCENTRATOR_DROPOUT
     if rate < settings.collection_min_rate:
         run = scalars.get("partial_dropout_run", 0) + 1
         scalars["partial_dropout_run"] = run
@@ -214,17 +266,17 @@ def stuck_meters(table: MeterTable, rows: np.ndarray, energy: np.ndarray, voltag
     stuck = run >= settings.stuck_intervals
     for i in np.flatnonzero(stuck & (run == settings.stuck_intervals)):
         meter = table.meters[rows[i]]
-        episodes.fire("dq_stuck_meter", meter, "meter", at=ts,
+        episodes.fire(DQ_STUCK_METER, meter, "meter", at=ts,
                       started_at=ts - int(run[i]) * settings.interval_s, detector=NAME,
                       observed={"identical_readings": int(run[i]),
                                 "energy_kwh": float(energy[i]), "voltage_v": float(voltage[i])},
                       threshold={"stuck_intervals": settings.stuck_intervals},
                       reason=(f"Meter {meter} has repeated the very same reading "
                               f"{int(run[i])} times."))
-    for meter in episodes.open_entities("dq_stuck_meter"):
+    for meter in episodes.open_entities(DQ_STUCK_METER):
         row = table.index[meter]
         hit = np.flatnonzero(rows == row)
         if hit.size and not same[hit[0]]:
-            episodes.resolve("dq_stuck_meter", meter, at=ts,
+            episodes.resolve(DQ_STUCK_METER, meter, at=ts,
                              reason=f"Meter {meter} readings change again.")
     return stuck

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gridwatch.detectors.base import FIRING, RESOLVED, Finding
+from ..vocabulary.findings import FIRING, RESOLVED, Finding
+from ..vocabulary.kinds import kind_of
 
 
 class Episodes:
@@ -49,14 +50,18 @@ class Episodes:
 
     def fire(self, kind: str, entity: str, entity_type: str, *, at: float, detector: str,
              reason: str, started_at: float | None = None, score: float = 1.0,
-             severity: str = "warning", observed: dict[str, Any] | None = None,
+             severity: str | None = None, observed: dict[str, Any] | None = None,
              threshold: dict[str, Any] | None = None, evidence: dict[str, Any] | None = None,
              loss_kwh_per_day: float | None = None) -> None:
-        """Open an episode and emit its firing finding; a no-op while it is already open."""
+        """Open an episode and emit its firing finding; a no-op while it is already open.
+
+        ``severity`` defaults to the kind's registered one (`gridwatch.vocabulary.kinds`).
+        """
         key = self.key(kind, entity)
         if key in self.store:
             return
         start = float(at if started_at is None else started_at)
+        severity = severity or kind_of(kind).severity
         self.store[key] = {"started_at": start, "entity_type": entity_type,
                            "detector": detector, "severity": severity, "last_seen": float(at)}
         self.findings.append(Finding(

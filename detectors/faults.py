@@ -17,13 +17,26 @@ Every fault resolves on the first interval the condition is gone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
-from gridwatch.config import FaultSettings
-from gridwatch.detectors.episodes import Episodes
-from gridwatch.detectors.frame import IntervalFrame
-from gridwatch.detectors.state import BINS_PER_DAY, AreaState, MeterTable
+from ..config import DetectorSettings, FaultSettings
+from ..vocabulary.findings import Finding
+from ..vocabulary.kinds import (
+    METER_POWER_LOSS,
+    OUTAGE_AREA,
+    PHASE_LOSS,
+    TRANSFORMER_OVERLOAD,
+    VOLTAGE_SAG,
+    VOLTAGE_SWELL,
+)
+from .episodes import Episodes
+from .frame import IntervalFrame
+from .state import BINS_PER_DAY, AreaState, MeterTable
+
+if TYPE_CHECKING:
+    from .contract import Interval
 
 NAME = "faults"
 VOLTAGE_BASE_FADING = 0.05
@@ -47,27 +60,50 @@ class FaultView:
     heavy_load: bool          # transformer near its rating: low voltage is the load's doing
 
 
+class FaultState(TypedDict, total=False):
+    """The fault detector's slice of ``AreaState.scalars``."""
+
+    v_base: float                 # the transformer secondary's usual voltage (EW mean)
+    v_dev: dict[str, Any] | None  # the sag or swell in progress, if any
+    overload_ahead: int           # intervals in a row projected over the rating
+    overload_clear: int           # intervals in a row back under it
+    load_profile: dict[str, Any]  # EW of the daily peak load
+
+
 class FaultDetector:
     """Per-interval fault rules over one area's frame.
 
-    >>> from gridwatch.config import FaultSettings
+    >>> from gridwatch.config import DetectorSettings
+    >>> from gridwatch.detectors.contract import Interval
     >>> from gridwatch.detectors.state import AreaState
-    >>> from gridwatch.streams.schema import Reading
-    >>> state, det = AreaState(), FaultDetector(FaultSettings())
-    >>> def frame(ts, v):
-    ...     rs = [Reading(f"m{i}", ts, "customer", 1, 1.0, [v[i]], [1.0]) for i in range(3)]
-    ...     return IntervalFrame.build(ts, rs, state.meters)
-    >>> ep = Episodes({}, "A1", "F1")
-    >>> det.observe(frame(900, [220.0, 0.0, 221.0]), state, ep).area_dark
-    False
-    >>> [(f.kind, f.entity) for f in ep.findings]
-    [('meter_power_loss', 'm1')]
+    >>> from gridwatch.vocabulary.schema import Reading
+    >>> state, det = AreaState(), FaultDetector.from_settings(DetectorSettings())
+    >>> rs = [Reading(f"m{i}", 900, "customer", 1, 1.0, [v], [1.0])
+    ...       for i, v in enumerate([220.0, 0.0, 221.0])]
+    >>> frame = IntervalFrame.build(900, rs, state.meters)
+    >>> interval = Interval(None, frame, state, Episodes({}, "A1", "F1"), [], {}, frame.vmin > 50)
+    >>> [(f.kind, f.entity) for f in det.observe(interval)], interval.faults.area_dark
+    ([('meter_power_loss', 'm1')], False)
     """
+
+    name = NAME
+    settings_keys = ("faults",)
+    State = FaultState
 
     def __init__(self, settings: FaultSettings) -> None:
         self.settings = settings
 
-    def observe(self, frame: IntervalFrame, state: AreaState, episodes: Episodes) -> FaultView:
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings) -> FaultDetector:
+        return cls(settings.faults)
+
+    def observe(self, interval: Interval) -> list[Finding]:
+        """Judge one interval; leave the verdict (`FaultView`) for the detectors after it."""
+        since = len(interval.episodes.findings)
+        interval.faults = self._judge(interval.frame, interval.state, interval.episodes)
+        return interval.judged(since)
+
+    def _judge(self, frame: IntervalFrame, state: AreaState, episodes: Episodes) -> FaultView:
         s = self.settings
         table, scalars = state.meters, state.scalars
         ts = frame.ts
@@ -102,8 +138,8 @@ class FaultDetector:
                 dark_share: float) -> None:
         area = episodes.area
         if area_dark:
-            episodes.fire("outage_area", area, "area", at=frame.ts, detector=NAME,
-                          severity="critical", score=1.0,
+            episodes.fire(OUTAGE_AREA, area, "area", at=frame.ts, detector=NAME,
+                          score=1.0,
                           observed={"dark_meter_share": round(dark_share, 3),
                                     "area_meter_voltage": (frame.area.voltage
                                                            if frame.area else None)},
@@ -112,8 +148,8 @@ class FaultDetector:
                           reason=(f"Area {area} is without supply: the transformer meter and "
                                   f"{dark_share:.0%} of its meters read below "
                                   f"{self.settings.dead_voltage_v:.0f} V."))
-        elif episodes.is_open("outage_area", area):
-            episodes.resolve("outage_area", area, at=frame.ts,
+        elif episodes.is_open(OUTAGE_AREA, area):
+            episodes.resolve(OUTAGE_AREA, area, at=frame.ts,
                              reason=f"Supply to area {area} is back.")
 
     def _phase_loss(self, episodes: Episodes, frame: IntervalFrame, lost: bool) -> None:
@@ -122,24 +158,23 @@ class FaultDetector:
             volts = frame.area.voltage
             missing = [p for p, v in zip("abc", volts, strict=False)
                        if v < self.settings.dead_voltage_v]
-            episodes.fire("phase_loss", area, "area", at=frame.ts, detector=NAME,
-                          severity="critical",
+            episodes.fire(PHASE_LOSS, area, "area", at=frame.ts, detector=NAME,
                           observed={"area_meter_voltage": volts, "lost_phases": missing},
                           threshold={"dead_voltage_v": self.settings.dead_voltage_v},
                           reason=(f"Transformer of area {area} lost phase "
                                   f"{','.join(missing)} while the other phases are live."))
-        elif not lost and episodes.is_open("phase_loss", area):
-            episodes.resolve("phase_loss", area, at=frame.ts,
+        elif not lost and episodes.is_open(PHASE_LOSS, area):
+            episodes.resolve(PHASE_LOSS, area, at=frame.ts,
                              reason=f"All phases of area {area} are live again.")
 
     def _power_loss(self, episodes: Episodes, frame: IntervalFrame, table: MeterTable,
                     dark: np.ndarray, dark_count: int, supply_fault: bool) -> None:
-        open_now = set(episodes.open_entities("meter_power_loss"))
+        open_now = set(episodes.open_entities(METER_POWER_LOSS))
         for i in np.flatnonzero(dark):
             meter = table.meters[frame.rows[i]]
             if supply_fault and meter not in open_now:
                 continue
-            episodes.fire("meter_power_loss", meter, "meter", at=frame.ts, detector=NAME,
+            episodes.fire(METER_POWER_LOSS, meter, "meter", at=frame.ts, detector=NAME,
                           observed={"voltage_v": frame.readings[i].voltage,
                                     "neighbours_dark": dark_count - 1},
                           threshold={"dead_voltage_v": self.settings.dead_voltage_v},
@@ -150,7 +185,7 @@ class FaultDetector:
             for meter in open_now:
                 i = positions.get(meter)
                 if i is not None and not dark[i]:
-                    episodes.resolve("meter_power_loss", meter, at=frame.ts,
+                    episodes.resolve(METER_POWER_LOSS, meter, at=frame.ts,
                                      observed={"voltage_v": frame.readings[i].voltage},
                                      reason=f"Meter {meter} has supply again.")
 
@@ -175,7 +210,7 @@ class FaultDetector:
         rated = area_reading.rated_kva
         kva = ratio * rated
         step, projected = self._load_profile(frame.ts, kva, state,
-                                             episodes.is_open("transformer_overload",
+                                             episodes.is_open(TRANSFORMER_OVERLOAD,
                                                               episodes.area))
         area = episodes.area
         ahead = (step >= s.overload_step_ratio and projected / rated > s.overload_ratio
@@ -184,7 +219,7 @@ class FaultDetector:
         scalars["overload_ahead"] = run
         if ratio > s.overload_ratio or run >= 2:
             now = ratio > s.overload_ratio
-            episodes.fire("transformer_overload", area, "area", at=frame.ts, detector=NAME,
+            episodes.fire(TRANSFORMER_OVERLOAD, area, "area", at=frame.ts, detector=NAME,
                           score=min(1.0, max(ratio, projected / rated) - 0.5),
                           observed={"load_kva": round(kva, 2), "load_ratio": round(ratio, 3),
                                     "step_over_usual": round(step, 2),
@@ -201,9 +236,9 @@ class FaultDetector:
         elif ratio < s.overload_clear_ratio:
             clear = scalars.get("overload_clear", 0) + 1
             scalars["overload_clear"] = clear
-            if clear >= s.overload_clear_intervals and episodes.is_open("transformer_overload",
+            if clear >= s.overload_clear_intervals and episodes.is_open(TRANSFORMER_OVERLOAD,
                                                                         area):
-                episodes.resolve("transformer_overload", area, at=frame.ts,
+                episodes.resolve(TRANSFORMER_OVERLOAD, area, at=frame.ts,
                                  observed={"load_ratio": round(ratio, 3)},
                                  reason=(f"Transformer of area {area} has stayed under its "
                                          f"rating for {clear} intervals."))
@@ -274,7 +309,7 @@ class FaultDetector:
             return
         ratio = volts / base
         dev = scalars.get("v_dev")
-        outside = "voltage_sag" if ratio < s.sag_pu else "voltage_swell" if ratio > s.swell_pu \
+        outside = VOLTAGE_SAG if ratio < s.sag_pu else VOLTAGE_SWELL if ratio > s.swell_pu \
             else None
         if outside is None and dev is not None and abs(ratio - 1.0) > RECOVERED_BAND:
             outside = dev["kind"]          # not back to the usual level: still departed
@@ -282,7 +317,7 @@ class FaultDetector:
             if dev is None or dev["kind"] != outside:
                 dev = {"kind": outside, "since": ts, "n": 0, "extreme": ratio}
             dev["n"] += 1
-            dev["extreme"] = min(dev["extreme"], ratio) if outside == "voltage_sag" else \
+            dev["extreme"] = min(dev["extreme"], ratio) if outside == VOLTAGE_SAG else \
                 max(dev["extreme"], ratio)
             if dev["n"] > s.sag_max_intervals:
                 scalars["v_base"] = volts
@@ -297,7 +332,7 @@ class FaultDetector:
     def _report_departure(self, episodes: Episodes, ts: float, dev: dict, base: float) -> None:
         s = self.settings
         kind, area, extreme = dev["kind"], episodes.area, dev["extreme"]
-        word = "fell" if kind == "voltage_sag" else "rose"
+        word = "fell" if kind == VOLTAGE_SAG else "rose"
         episodes.fire(kind, area, "area", at=ts, started_at=dev["since"], detector=NAME,
                       score=min(1.0, abs(1 - extreme) * 5),
                       observed={"extreme_ratio": round(extreme, 3),

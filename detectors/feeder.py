@@ -24,9 +24,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from gridwatch.detectors.base import FIRING, RESOLVED, Finding
+from ..vocabulary.findings import FIRING, RESOLVED, Finding
+from ..vocabulary.kinds import OUTAGE_AREA, OUTAGE_FEEDER
 
 NAME = "feeder_outage"
+JUDGED_KINDS = frozenset({OUTAGE_AREA})   # what an area reports for its feeder to judge
 
 
 class FeederOutages:
@@ -68,7 +70,7 @@ class FeederOutages:
         known[area] = max(ts, known.get(area, ts))
         out: list[Finding] = []
         for finding in findings:
-            if finding.kind != "outage_area":
+            if finding.kind != OUTAGE_AREA:
                 out.append(finding)
             elif finding.status == FIRING:
                 self.held.setdefault(feeder, []).append(finding.to_dict())
@@ -98,7 +100,7 @@ class FeederOutages:
             self.feeder_open[feeder] = start
             self.absorbed[feeder] = sorted(dark)
             return [Finding(
-                kind="outage_feeder", entity=feeder, entity_type="feeder", area="",
+                kind=OUTAGE_FEEDER, entity=feeder, entity_type="feeder", area="",
                 feeder=feeder, started_at=start, at=max(h["at"] for h in held), status=FIRING,
                 severity="critical", detector=NAME, score=1.0,
                 observed={"dark_areas": sorted(dark)},
@@ -110,7 +112,7 @@ class FeederOutages:
 
     def _resolve_feeder(self, feeder: str, finding: Finding) -> list[Finding]:
         start = self.feeder_open.pop(feeder)
-        return [Finding(kind="outage_feeder", entity=feeder, entity_type="feeder", area="",
+        return [Finding(kind=OUTAGE_FEEDER, entity=feeder, entity_type="feeder", area="",
                         feeder=feeder, started_at=start, at=finding.at, status=RESOLVED,
                         severity="critical", detector=NAME, score=0.0,
                         reason=f"Supply is back on feeder {feeder} (area {finding.entity}).")]

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridwatch.detectors.state import MeterTable
-from gridwatch.streams.schema import Reading
+from ..vocabulary.schema import Reading
+from .state import MeterTable
 
 
 @dataclass

@@ -19,17 +19,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
-from gridwatch.config import LowVoltageSettings
-from gridwatch.detectors.episodes import Episodes
-from gridwatch.detectors.state import MeterTable, add_kernel_columns, bind_kernel
-from gridwatch.ext import VoltageQualification
+from ..config import DetectorSettings, LowVoltageSettings
+from ..ext import VoltageQualification
+from ..vocabulary.findings import Finding
+from ..vocabulary.kinds import LOW_VOLTAGE_ZONE, TRANSFORMER_OVERLOAD
+from .episodes import Episodes
+from .state import MeterTable, add_kernel_columns, bind_kernel
+
+if TYPE_CHECKING:
+    from .contract import Interval
 
 DAY_S = 86_400
-KIND = "low_voltage_zone"
+KIND = LOW_VOLTAGE_ZONE
 NAME = "low_voltage"
 PREFIX = "vq_"
 BELOW, UNMONITORED = 1, 3
@@ -57,6 +62,12 @@ class LowVoltageState:
         return cls(**data)
 
 
+class ZoneState(TypedDict, total=False):
+    """The low-voltage detector's slice of ``AreaState.scalars``."""
+
+    low_voltage: dict[str, Any]   # a `LowVoltageState` as a dict
+
+
 class LowVoltageZoneDetector:
     """Raises ``low_voltage_zone`` on an area whose points stay under the lower limit.
 
@@ -65,13 +76,15 @@ class LowVoltageZoneDetector:
     >>> state, table, ep = LowVoltageState(), MeterTable(), Episodes({}, "A1", "F1")
     >>> _ = table.index_of(["m1", "m2", "m3"])
     >>> low = np.array([190.0, 192.0, 221.0])
-    >>> _ = det.observe(state, table, ep, 900, low)
-    >>> rate = det.observe(state, table, ep, 1800, low)
+    >>> _ = det.account(state, table, ep, 900, low)
+    >>> rate = det.account(state, table, ep, 1800, low)
     >>> [f.kind for f in ep.findings], round(rate, 3)
     (['low_voltage_zone'], 0.333)
     """
 
     name = NAME
+    settings_keys = ("low_voltage",)
+    State = ZoneState
 
     def __init__(self, settings: LowVoltageSettings) -> None:
         self.settings = settings
@@ -93,7 +106,29 @@ class LowVoltageZoneDetector:
         np.take(self._uppers, phases, out=table.col[PREFIX + "uppers"], mode="clip")
         return bank
 
-    def observe(self, state: LowVoltageState, table: MeterTable, episodes: Episodes,
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings) -> LowVoltageZoneDetector:
+        return cls(settings.low_voltage)
+
+    def observe(self, interval: Interval) -> list[Finding]:
+        """Account the interval's live, unstuck meters; judge the zone unless a fault
+        (outage, sag or swell, heavy load, overload) explains the low voltage."""
+        since = len(interval.episodes.findings)
+        table, frame, episodes, view = interval.table, interval.frame, interval.episodes, \
+            interval.faults
+        volts = np.empty(len(table))
+        volts.fill(np.nan)
+        live = interval.powered & ~interval.stuck
+        volts[frame.rows[live]] = frame.vmin[live]
+        state = LowVoltageState.from_dict(interval.scalars.get("low_voltage") or {})
+        judge = not (view.area_dark or view.voltage_departure or view.heavy_load
+                     or episodes.is_open(TRANSFORMER_OVERLOAD, episodes.area))
+        interval.qualification_rate = self.account(state, table, episodes, interval.ts, volts,
+                                                   judge)
+        interval.scalars["low_voltage"] = state.to_dict()
+        return interval.judged(since)
+
+    def account(self, state: LowVoltageState, table: MeterTable, episodes: Episodes,
                 ts: float, volts: np.ndarray, judge: bool = True) -> float | None:
         """Account one interval; judge the zone unless `judge` is False; return the
         area's day-to-date qualification rate (None before any monitored point).

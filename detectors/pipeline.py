@@ -18,42 +18,28 @@ detectors' parameters on a live pipeline and every area's state carries on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import numpy as np
 
-from gridwatch.config import DetectorSettings, settings_diff
-from gridwatch.detectors.balance import THEFT_KINDS, EnergyBalance
-from gridwatch.detectors.base import Finding
-from gridwatch.detectors.data_quality import (
-    BatchScreen,
-    check_collection,
-    check_gap,
-    stuck_meters,
-)
-from gridwatch.detectors.episodes import Episodes
-from gridwatch.detectors.faults import FaultDetector
-from gridwatch.detectors.frame import IntervalFrame
-from gridwatch.detectors.low_voltage import LowVoltageState, LowVoltageZoneDetector
-from gridwatch.detectors.state import AreaState, MeterTable
-from gridwatch.detectors.theft_signs import TheftSignDetector
-from gridwatch.streams.schema import Batch
+from ..config import DetectorSettings, settings_diff
+from ..vocabulary.findings import Finding
+from ..vocabulary.kinds import LOW_VOLTAGE_ZONE
+from ..vocabulary.measurements import AREA_DAILY, AREA_INTERVAL, MetricPoint
+from ..vocabulary.schema import Batch
+from .contract import AreaDetector, Interval
+from .data_quality import BatchScreen
+from .episodes import Episodes
+from .frame import IntervalFrame
+from .registry import AREA_DETECTORS
+from .state import AreaState
 
-__all__ = ["AreaPipeline", "AreaResult", "AreaState", "MetricPoint"]
+__all__ = ["AreaPipeline", "AreaResult", "AreaState"]
 
 log = logging.getLogger(__name__)
 DAY_S = 86_400
-SIGN_KINDS = ("theft_tamper_event", "theft_phase_tamper", "theft_reverse_energy")
-
-
-@dataclass(slots=True)
-class MetricPoint:
-    """A metrics-store point, independent of the client library that writes it."""
-
-    measurement: str
-    tags: dict[str, str]
-    fields: dict[str, float]
-    ts: float
 
 
 @dataclass
@@ -65,21 +51,28 @@ class AreaResult:
     readings: int
 
 
-class AreaPipeline:
-    """Runs every detector over one area's batch, interval by interval."""
+class PipelineState(TypedDict, total=False):
+    """The pipeline's own slice of ``AreaState.scalars`` (the detectors declare theirs)."""
 
-    def __init__(self, settings: DetectorSettings) -> None:
+    episodes: dict[str, dict[str, Any]]   # the open episodes, see `Episodes`
+    day: dict[str, float]                 # today's collection tally
+
+
+class AreaPipeline:
+    """Runs the registered detectors over one area's batch, interval by interval."""
+
+    State = PipelineState
+
+    def __init__(self, settings: DetectorSettings,
+                 detectors: Sequence[type[AreaDetector]] | None = None) -> None:
+        self.detector_types = tuple(AREA_DETECTORS if detectors is None else detectors)
         self._build(settings)
 
     def _build(self, settings: DetectorSettings) -> None:
         self.settings = settings
-        interval = settings.data_quality.interval_s
         self.screen = BatchScreen(settings.data_quality)
-        self.faults = FaultDetector(settings.faults)
-        self.signs = TheftSignDetector(settings.theft, interval,
-                                       settings.faults.dead_voltage_v)
-        self.balance = EnergyBalance(settings.theft, settings.leakage, interval)
-        self.low_voltage = LowVoltageZoneDetector(settings.low_voltage)
+        self.detectors = [kind.from_settings(settings) for kind in self.detector_types]
+        self.dead_v = settings.faults.dead_voltage_v
         self.lower_v = settings.low_voltage.single_phase.lower_v
 
     def reconfigure(self, settings: DetectorSettings) -> dict[str, tuple[object, object]]:
@@ -99,72 +92,28 @@ class AreaPipeline:
         tags = {"area": batch.area, "feeder": batch.feeder}
         for ts, readings in groups.items():
             frame = IntervalFrame.build(ts, readings, table)
-            points += self._interval(batch, frame, state, episodes, tags)
+            self._interval(Interval(batch, frame, state, episodes, points, tags,
+                                    powered=frame.vmin >= self.dead_v))
         return AreaResult(episodes.findings, points, len(batch.readings))
 
-    def _interval(self, batch: Batch, frame: IntervalFrame, state: AreaState,
-                  episodes: Episodes, tags: dict[str, str]) -> list[MetricPoint]:
-        s = self.settings
-        table, scalars, col, rows, ts = state.meters, state.scalars, state.meters.col, \
-            frame.rows, frame.ts
-        points: list[MetricPoint] = []
-        check_gap(scalars, episodes, batch.concentrator, ts, s.data_quality)
-        check_collection(scalars, episodes, batch.concentrator, ts, len(rows), len(table),
-                         s.data_quality)
-        self._count_day(scalars, ts, len(rows) + (frame.area is not None), len(table) + 1,
-                        points, tags)
-        dead = s.faults.dead_voltage_v
-        powered = frame.vmin >= dead
-        stuck = stuck_meters(table, rows, frame.energy, frame.vmin.astype(np.float32),
-                             frame.power.astype(np.float32), powered, ts, episodes,
-                             s.data_quality)
-        view = self.faults.observe(frame, state, episodes)
-        for kind in SIGN_KINDS:
-            for meter in episodes.open_entities(kind):
-                if col["evidence"][table.index[meter]] >= 1.0:
-                    episodes.touch(kind, meter, ts)
-        self.signs.observe(frame, table, view, episodes)
-        step = frame.energy - col["energy"][rows]
-        zero = (step <= 0) & powered & ~stuck & np.isfinite(step)
-        col["zero_run"][rows] = np.where(zero, np.minimum(col["zero_run"][rows] + 1, 30_000), 0)
-
-        bal = scalars.setdefault("balance", {})
-        bin_id = self.balance.bin_of(ts)
-        if bal.get("bin") is not None and bin_id > bal["bin"]:
-            closed = self.balance.close_bin(
-                bal["bin"], table, bal, episodes,
-                _mask(table, episodes, ("dq_stuck_meter",)),
-                _mask(table, episodes, SIGN_KINDS), _mask(table, episodes, THEFT_KINDS))
-            if closed is not None:
-                points.append(MetricPoint("gridwatch_balance", tags, {
-                    "excess_kwh": closed.excess_kwh, "excess_z": closed.z,
-                    "line_loss_rate": closed.loss_rate}, ts))
-        if bal.get("bin") is None or bin_id > bal["bin"]:
-            bal["bin"] = bin_id
-        usable = not (view.area_dark or view.phase_lost or stuck.any()
-                      or episodes.open_entities("dq_stuck_meter"))
-        area_energy = frame.area.energy_kwh if frame.area is not None else None
-        self.balance.observe(ts, table, rows, frame.energy, area_energy, bal, usable)
-
-        col["phases"][rows] = frame.phases
-        volts = np.empty(len(table))
-        volts.fill(np.nan)
-        live = powered & ~stuck
-        volts[rows[live]] = frame.vmin[live]
-        lv_state = LowVoltageState.from_dict(scalars.get("low_voltage") or {})
-        judge = not (view.area_dark or view.voltage_departure or view.heavy_load
-                     or episodes.is_open("transformer_overload", batch.area))
-        rate = self.low_voltage.observe(lv_state, table, episodes, ts, volts, judge)
-        scalars["low_voltage"] = lv_state.to_dict()
-
-        col["last_ts"][rows] = ts
+    def _interval(self, interval: Interval) -> None:
+        """Every detector in turn, then the meters' last values are stored for the next."""
+        frame, table, rows = interval.frame, interval.table, interval.frame.rows
+        col = table.col
+        self._count_day(interval.scalars, interval.ts,
+                        len(rows) + (frame.area is not None), len(table) + 1,
+                        interval.points, interval.tags)
+        col["phases"][rows] = frame.phases    # read by the low-voltage limits, by phase count
+        for detector in self.detectors:
+            detector.observe(interval)
+        col["last_ts"][rows] = interval.ts
         col["energy"][rows] = frame.energy
         col["reverse"][rows] = frame.reverse
         col["voltage"][rows] = frame.vmin
         col["power"][rows] = frame.power
-        points.append(self._rollup(tags, frame, rate, view.area_dark,
-                                   episodes.is_open("low_voltage_zone", batch.area)))
-        return points
+        interval.points.append(self._rollup(
+            interval.tags, frame, interval.qualification_rate, interval.faults.area_dark,
+            interval.episodes.is_open(LOW_VOLTAGE_ZONE, interval.batch.area)))
 
     def _count_day(self, scalars: dict, ts: float, received: int, expected: int,
                    points: list[MetricPoint], tags: dict[str, str]) -> None:
@@ -175,7 +124,7 @@ class AreaPipeline:
             intervals = DAY_S / self.settings.data_quality.interval_s
             expected_day = tally["expected"] / max(tally.get("intervals", 1), 1) * intervals
             rate = tally["received"] / expected_day if expected_day else 0.0
-            points.append(MetricPoint("gridwatch_area_daily", tags,
+            points.append(MetricPoint(AREA_DAILY, tags,
                                       {"collection_rate": min(rate, 1.0),
                                        "readings": float(tally["received"])},
                                       float(tally["day"] + 1) * DAY_S))
@@ -199,17 +148,6 @@ class AreaPipeline:
                        "low_voltage_points": float(np.count_nonzero(volts < self.lower_v))}
         if rate is not None:
             fields["voltage_qualification_rate"] = rate
-        fields["low_voltage_zone"] = 1.0 if low_voltage_zone else 0.0
-        return MetricPoint("gridwatch_area", tags, fields, frame.ts)
-
-
-def _mask(table: MeterTable, episodes: Episodes, kinds: tuple[str, ...]) -> np.ndarray:
-    """Rows of meters with an open episode of any of `kinds`."""
-    mask = np.zeros(len(table), bool)
-    for kind in kinds:
-        for meter in episodes.open_entities(kind):
-            row = table.index.get(meter)
-            if row is not None:
-                mask[row] = True
-    return mask
+        fields[LOW_VOLTAGE_ZONE] = 1.0 if low_voltage_zone else 0.0
+        return MetricPoint(AREA_INTERVAL, tags, fields, frame.ts)
 

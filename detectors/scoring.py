@@ -43,7 +43,7 @@ from typing import Any
 
 from river import preprocessing
 
-from gridwatch.ext import HalfSpaceTrees
+from ..ext import HalfSpaceTrees
 
 
 def _tail(z: float) -> float:

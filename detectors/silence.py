@@ -9,7 +9,7 @@ more than ``silence_intervals`` expected uploads.
 One episode, one alert: the watchdog fires the very alert `check_gap` would
 fire on resumption (kind ``dq_concentrator_dropout``, entity the
 concentrator, ``started_at`` the first missing interval), so the alert id
-(kind + entity + start) is the same. When uploads resume, `learn_one` drops
+(kind + entity + start) is the same. When uploads resume, `note_upload` drops
 the batch's own drop-out findings for that gap and resolves the watchdog's
 episode itself; a gap the watchdog never reported is left to `check_gap`.
 
@@ -33,13 +33,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from gridwatch.config import DataQualitySettings
-from gridwatch.detectors.base import FIRING, RESOLVED, Finding
-from gridwatch.streams.schema import Batch
+from ..config import DataQualitySettings
+from ..vocabulary.findings import FIRING, RESOLVED, Finding
+from ..vocabulary.kinds import DQ_CONCENTRATOR_DROPOUT, OUTAGE_AREA
+from ..vocabulary.schema import Batch
 
 NAME = "silence"
-KIND = "dq_concentrator_dropout"
-OUTAGE_KIND = "outage_area"
+KIND = DQ_CONCENTRATOR_DROPOUT
+OUTAGE_KIND = OUTAGE_AREA
 
 
 @dataclass(slots=True)
@@ -97,22 +98,22 @@ class SilenceWatch:
     """Last upload per area; a drop-out finding for areas silent too long.
 
     >>> from gridwatch.config import DataQualitySettings
-    >>> from gridwatch.streams.schema import Batch, Reading
+    >>> from gridwatch.vocabulary.schema import Batch, Reading
     >>> def upload(area, ts):
     ...     return Batch(f"C-{area}", area, "F1", ts, [Reading("m1", ts, "customer", 1, 1.0,
     ...                                                        [220.0], [1.0])])
     >>> watch = SilenceWatch(DataQualitySettings(interval_s=900, silence_intervals=2))
     >>> for ts in (0.0, 900.0):
-    ...     _ = watch.learn_one(upload("A1", ts), [], seen_at=ts)
-    ...     _ = watch.learn_one(upload("A2", ts), [], seen_at=ts)
+    ...     _ = watch.note_upload(upload("A1", ts), [], seen_at=ts)
+    ...     _ = watch.note_upload(upload("A2", ts), [], seen_at=ts)
     >>> watch.check(2_700.0)                     # two intervals late: not yet
     []
     >>> [(f.entity, f.status, f.started_at) for f in watch.check(3_200.0)]
     [('C-A1', 'firing', 1800.0), ('C-A2', 'firing', 1800.0)]
     >>> watch.check(9_000.0)                     # reported once per episode
     []
-    >>> [(f.status, f.started_at, f.at) for f in watch.learn_one(upload("A1", 9_000.0), [],
-    ...                                                          seen_at=9_000.0)]
+    >>> [(f.status, f.started_at, f.at) for f in watch.note_upload(upload("A1", 9_000.0), [],
+    ...                                                            seen_at=9_000.0)]
     [('resolved', 1800.0, 9000.0)]
     """
 
@@ -122,8 +123,8 @@ class SilenceWatch:
         self.clocks: dict[int, StreamClock] = {}
         self.dirty: set[str] = set()
 
-    def learn_one(self, batch: Batch, findings: list[Finding], seen_at: float,
-                  shard: int = 0) -> list[Finding]:
+    def note_upload(self, batch: Batch, findings: list[Finding], seen_at: float,
+                    shard: int = 0) -> list[Finding]:
         """Note an area's upload; return the batch's findings to publish, plus any resolution.
 
         ``findings`` are what the pipeline made of this batch: the drop-out

@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 import numpy as np
 
-from gridwatch.detectors.consumption import ConsumptionDrop
+from .consumption import ConsumptionDrop
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%Y%m%d", "%d.%m.%Y")
 

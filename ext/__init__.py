@@ -49,13 +49,13 @@ import os
 import warnings
 
 if os.environ.get("GRIDWATCH_PURE_PYTHON") == "1":
-    from gridwatch.ext.fallback import *  # noqa: F403
+    from .fallback import *  # noqa: F403
 else:
     try:
-        from gridwatch.ext.compiled import *  # noqa: F403
+        from .compiled import *  # noqa: F403
     except ImportError:  # pragma: no cover - exercised when the extension is not built
-        from gridwatch.ext.fallback import *  # noqa: F403
+        from .fallback import *  # noqa: F403
         warnings.warn("gridwatch.ext: Cython extension not compiled, using the pure-Python "
                       "fallback (same results, slower)", RuntimeWarning, stacklevel=2)
 
-from gridwatch.ext.fallback import __all__  # noqa: E402,F401
+from .fallback import __all__  # noqa: E402,F401

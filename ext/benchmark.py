@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from river import anomaly, drift, stats, utils
 
-from gridwatch.ext import compiled, fallback
+from . import compiled, fallback
 
 SINGLE_METERS, SINGLE_ROWS = 100, 100
 BATCH_METERS, BATCH_ROWS = 256, 1000

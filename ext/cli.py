@@ -45,7 +45,7 @@ def bench_kernels(args: argparse.Namespace) -> int:
         print("gridwatch: --budget must be > 0 seconds", file=sys.stderr)
         return 2
     try:
-        from gridwatch.ext.benchmark import run
+        from .benchmark import run
     except ImportError as exc:
         print(f"gridwatch: the Cython kernels are not compiled ({exc}); build them with "
               "`pip install -e .`", file=sys.stderr)
@@ -59,7 +59,7 @@ def bench_kernels(args: argparse.Namespace) -> int:
         result = run(names, args.budget, progress)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     if args.plot:
-        from gridwatch.ext.benchmark_plot import save_plot
+        from .benchmark_plot import save_plot
         print(f"plot written to {save_plot(result, args.plot)}", file=sys.stderr)
     return 0
 

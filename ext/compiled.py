@@ -5,13 +5,13 @@ Same names and results as `fallback`; `gridwatch.ext` picks one of the two.
 
 from river.base import AnomalyDetector
 
-from gridwatch.ext._balance import LossAttribution
-from gridwatch.ext._change import Cusum, PageHinkley
-from gridwatch.ext._hst import HSTCore
-from gridwatch.ext._seasonal import SeasonalBaseline
-from gridwatch.ext._stats import EWStats, MeanVar, RollingMeanVar
-from gridwatch.ext._voltage import ABOVE, BELOW, QUALIFIED, UNMONITORED, VoltageQualification
-from gridwatch.ext.hst import HalfSpaceTreesAPI
+from ._balance import LossAttribution
+from ._change import Cusum, PageHinkley
+from ._hst import HSTCore
+from ._seasonal import SeasonalBaseline
+from ._stats import EWStats, MeanVar, RollingMeanVar
+from ._voltage import ABOVE, BELOW, QUALIFIED, UNMONITORED, VoltageQualification
+from .hst import HalfSpaceTreesAPI
 
 IMPLEMENTATION = "cython"
 

@@ -7,13 +7,13 @@ parity checks against both implementations.
 
 from river.base import AnomalyDetector
 
-from gridwatch.ext.hst import HalfSpaceTreesAPI
-from gridwatch.ext.pure_balance import LossAttribution
-from gridwatch.ext.pure_change import Cusum, PageHinkley
-from gridwatch.ext.pure_hst import HSTCore
-from gridwatch.ext.pure_seasonal import SeasonalBaseline
-from gridwatch.ext.pure_stats import EWStats, MeanVar, RollingMeanVar
-from gridwatch.ext.pure_voltage import (
+from .hst import HalfSpaceTreesAPI
+from .pure_balance import LossAttribution
+from .pure_change import Cusum, PageHinkley
+from .pure_hst import HSTCore
+from .pure_seasonal import SeasonalBaseline
+from .pure_stats import EWStats, MeanVar, RollingMeanVar
+from .pure_voltage import (
     ABOVE,
     BELOW,
     QUALIFIED,

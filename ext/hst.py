@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from gridwatch.ext import checks
+from . import checks
 
 PADDING = 0.15
 

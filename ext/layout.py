@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from gridwatch.ext import checks
-from gridwatch.ext.state import pack, unpack
+from . import checks
+from .state import pack, unpack
 
 Spec = tuple[tuple[str, str, tuple[int | str, ...], float | str], ...]
 

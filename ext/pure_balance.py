@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from gridwatch.ext import checks, layout
-from gridwatch.ext.pure_bank import PureBank
+from . import checks, layout
+from .pure_bank import PureBank
 
 
 class LossAttribution(PureBank):

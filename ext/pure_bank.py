@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from gridwatch.ext import checks, layout
+from . import checks, layout
 
 
 class PureBank:

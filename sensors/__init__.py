@@ -6,7 +6,8 @@ Module map, in data-flow order:
 - `shapes`    load shapes and temperature (tables derived by `calibrate` from real data)
 - `physics`   demand, currents, voltage drops, line loss, meter registers for one day
 - `effects`   modifier arrays scenarios set for the physics step
-- `scenarios` scenario files and the seeded placement of labelled problems (`labels`)
+- `scenarios` scenario files and the seeded placement of labelled problems
+  (`gridwatch.vocabulary.labels`, kinds from `gridwatch.vocabulary.kinds`)
 - `injection` what each problem kind does to the physics, the readings, the delivery
 - `simulator` the day-by-day driver; `stream` turns a day into delivery-ordered rows
   and concentrator batches (`gridwatch.batch.v1`)

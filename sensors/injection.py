@@ -14,11 +14,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gridwatch.sensors.effects import EVENT_BIT, Effects
-from gridwatch.sensors.physics import ChunkReadings
-from gridwatch.sensors.scenarios import PlannedEvent
-from gridwatch.sensors.stream import Delivery
-from gridwatch.sensors.topology import NOMINAL_PHASE_V, SIZING_PEAK_FACTOR, Grid
+from ..vocabulary import kinds
+from .effects import EVENT_BIT, Effects
+from .physics import ChunkReadings
+from .scenarios import PlannedEvent
+from .stream import Delivery
+from .topology import NOMINAL_PHASE_V, SIZING_PEAK_FACTOR, Grid
 
 MAX_BRANCH_FACTOR = 1.6
 USUAL_PEAK_FACTOR = 1.9          # an ordinary evening peak over mean demand
@@ -185,21 +186,21 @@ def _mv_level(param: str) -> EffectFn:
 
 
 PHYSICS: dict[str, EffectFn] = {
-    "theft_bypass": _bypass,
-    "theft_night_bypass": _night_bypass,
-    "theft_meter_stopped": _theft_share(0.0),
-    "theft_phase_tamper": _phase_tamper,
-    "theft_reverse_energy": _reverse,
-    "theft_tamper_event": _tamper_event,
-    "leakage": _leakage,
-    "low_voltage_zone": _low_voltage,
-    "outage_area": _outage,
-    "outage_feeder": _outage,
-    "meter_power_loss": _meter_power_loss,
-    "phase_loss": _phase_loss,
-    "transformer_overload": _overload,
-    "voltage_sag": _mv_level("depth"),
-    "voltage_swell": _mv_level("level"),
+    kinds.THEFT_BYPASS: _bypass,
+    kinds.THEFT_NIGHT_BYPASS: _night_bypass,
+    kinds.THEFT_METER_STOPPED: _theft_share(0.0),
+    kinds.THEFT_PHASE_TAMPER: _phase_tamper,
+    kinds.THEFT_REVERSE_ENERGY: _reverse,
+    kinds.THEFT_TAMPER_EVENT: _tamper_event,
+    kinds.LEAKAGE_KIND: _leakage,
+    kinds.LOW_VOLTAGE_ZONE: _low_voltage,
+    kinds.OUTAGE_AREA: _outage,
+    kinds.OUTAGE_FEEDER: _outage,
+    kinds.METER_POWER_LOSS: _meter_power_loss,
+    kinds.PHASE_LOSS: _phase_loss,
+    kinds.TRANSFORMER_OVERLOAD: _overload,
+    kinds.VOLTAGE_SAG: _mv_level("depth"),
+    kinds.VOLTAGE_SWELL: _mv_level("level"),
 }
 
 DeliveryFn = Callable[[Grid, PlannedEvent, Window, Delivery], None]
@@ -224,12 +225,12 @@ def _clock_skew(grid: Grid, ev: PlannedEvent, w: Window, d: Delivery) -> None:
 
 
 DELIVERY: dict[str, DeliveryFn] = {
-    "dq_concentrator_dropout": _dropout,
-    "dq_duplicate": _duplicate,
-    "dq_out_of_order": _out_of_order,
-    "dq_clock_skew": _clock_skew,
+    kinds.DQ_CONCENTRATOR_DROPOUT: _dropout,
+    kinds.DQ_DUPLICATE: _duplicate,
+    kinds.DQ_OUT_OF_ORDER: _out_of_order,
+    kinds.DQ_CLOCK_SKEW: _clock_skew,
 }
-REPORTING = ("dq_stuck_meter",)
+REPORTING = (kinds.DQ_STUCK_METER,)
 
 
 class ScenarioInjector:
@@ -243,10 +244,10 @@ class ScenarioInjector:
         self.previous: dict[str, np.ndarray] = {}
         self.frozen: dict[int, dict[str, np.ndarray]] = {}
 
-    def _touching(self, ts: np.ndarray, kinds: object) -> list[tuple[PlannedEvent, Window]]:
+    def _touching(self, ts: np.ndarray, wanted: object) -> list[tuple[PlannedEvent, Window]]:
         first, last = ts[0] - self.interval_s, ts[-1]
         return [(e, Window(e, ts, self.interval_s)) for e in self.events
-                if e.kind in kinds and e.label.start < last
+                if e.kind in wanted and e.label.start < last
                 and e.label.end + self.interval_s > first]
 
     def apply_effects(self, day: int, ts: np.ndarray, effects: Effects) -> None:

@@ -3,7 +3,7 @@
 Why varied: real field devices send every sort of garbage (truncated uploads,
 old firmware with another schema, a meter reporting a negative voltage,
 binary noise). Each corruption below breaks exactly one rule of
-`gridwatch.streams.schema`, so a dead letter's reason can be checked against
+`gridwatch.vocabulary.schema`, so a dead letter's reason can be checked against
 the corruption that produced it.
 """
 
@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from gridwatch.streams.schema import Batch
+from ..vocabulary.schema import Batch
 
 
 def _dumps(obj: Any) -> bytes:
@@ -97,7 +97,7 @@ CORRUPTIONS: dict[str, Callable[[Batch, random.Random], bytes]] = {
 def corrupt(batch: Batch, rng: random.Random) -> tuple[str, bytes]:
     """A malformed payload derived from ``batch``: (corruption name, bytes).
 
-    >>> from gridwatch.streams.schema import Reading, SchemaError, parse_batch
+    >>> from gridwatch.vocabulary.schema import Reading, SchemaError, parse_batch
     >>> b = Batch("C1", "A1", "F1", 1.0, [Reading("M1", 900, "customer", 1, 1.0, [220.0], [1.0])])
     >>> rng = random.Random(0)
     >>> rejected = set()

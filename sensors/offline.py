@@ -20,10 +20,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from gridwatch.sensors.injection import ScenarioInjector
-from gridwatch.sensors.labels import Label, write_labels
-from gridwatch.sensors.scenarios import Scenario, plan_events
-from gridwatch.sensors.simulator import SimulationDay, Simulator
+from ..vocabulary.labels import Label, write_labels
+from .injection import ScenarioInjector
+from .scenarios import Scenario, plan_events
+from .simulator import SimulationDay, Simulator
 
 FORMAT = "gridwatch.stream.v1"
 META_KEY = b"gridwatch"

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridwatch.sensors.effects import Effects
-from gridwatch.sensors.shapes import temperature_c, temperature_factor
-from gridwatch.sensors.topology import NOMINAL_PHASE_V, Grid
+from .effects import Effects
+from .shapes import temperature_c, temperature_factor
+from .topology import NOMINAL_PHASE_V, Grid
 
 METER_SELF_W = 1.5            # each meter's own consumption, unmetered by itself
 VOLTAGE_NOISE_V = 0.3

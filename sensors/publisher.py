@@ -21,13 +21,13 @@ from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 
-from gridwatch.config import MqttSettings, Settings
-from gridwatch.sensors.malformed import corrupt
-from gridwatch.sensors.offline import scenario_run
-from gridwatch.sensors.scenarios import load_scenario
-from gridwatch.sensors.simulator import Simulator
-from gridwatch.sensors.stream import iter_batches
-from gridwatch.streams.schema import Batch
+from ..config import MqttSettings, Settings
+from ..vocabulary.schema import Batch
+from .malformed import corrupt
+from .offline import scenario_run
+from .scenarios import load_scenario
+from .simulator import Simulator
+from .stream import iter_batches
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 10.0

@@ -23,16 +23,16 @@ from pathlib import Path
 
 import numpy as np
 
-from gridwatch.config import SimulatorSettings
-from gridwatch.sensors.calibrate import ETT_FILES, ETT_USEFUL_LOADS, UCI_FILE, uci_minutes
-from gridwatch.sensors.effects import Effects
-from gridwatch.sensors.offline import ScenarioRun
-from gridwatch.sensors.physics import ChunkReadings
-from gridwatch.sensors.scenarios import Scenario
-from gridwatch.sensors.shapes import RESIDENTIAL
-from gridwatch.sensors.simulator import Simulator, parse_start
-from gridwatch.sensors.stream import Delivery
-from gridwatch.sensors.topology import Grid, GridSpec
+from ..config import SimulatorSettings
+from .calibrate import ETT_FILES, ETT_USEFUL_LOADS, UCI_FILE, uci_minutes
+from .effects import Effects
+from .offline import ScenarioRun
+from .physics import ChunkReadings
+from .scenarios import Scenario
+from .shapes import RESIDENTIAL
+from .simulator import Simulator, parse_start
+from .stream import Delivery
+from .topology import Grid, GridSpec
 
 DAY_S = 86_400
 OFFSET_STREAM = 5

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from gridwatch.config import Settings
-from gridwatch.sensors.offline import StreamFile
-from gridwatch.sensors.publisher import MqttPublisher, PacedPublisher
-from gridwatch.sensors.stream import iter_batches
+from ..config import Settings
+from .offline import StreamFile
+from .publisher import MqttPublisher, PacedPublisher
+from .stream import iter_batches
 
 
 def replay_file(settings: Settings, path: str | Path, duration_s: float | None = None,

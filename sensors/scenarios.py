@@ -39,9 +39,10 @@ from typing import Any
 import numpy as np
 import yaml
 
-from gridwatch.sensors.labels import AREA, FEEDER, KIND_ENTITY_LEVEL, METER, Label
-from gridwatch.sensors.simulator import DAY_S, parse_start
-from gridwatch.sensors.topology import Grid, GridSpec
+from ..vocabulary.kinds import AREA, FEEDER, METER, kind_of
+from ..vocabulary.labels import Label
+from .simulator import DAY_S, parse_start
+from .topology import Grid, GridSpec
 
 HOUR_S = 3600
 MARGIN_S = 12 * HOUR_S
@@ -321,7 +322,7 @@ def _candidate_slots(grid: Grid, area: int, rule: KindRule) -> np.ndarray:
 def _pick_entity(grid: Grid, kind: str, rule: KindRule, pinned: str,
                  rng: np.random.Generator) -> tuple[tuple[int, ...], int, str] | None:
     """(areas touched, meter slot or -1, entity id), or None if this draw cannot host it."""
-    level = KIND_ENTITY_LEVEL[kind]
+    level = kind_of(kind).level
     if level == FEEDER:
         feeder = grid.feeder_ids.index(pinned) if pinned else int(rng.integers(
             len(grid.feeder_ids)))
@@ -407,7 +408,7 @@ def _place(spec: EventSpec, rule: KindRule, grid: Grid, rng: np.random.Generator
             params["phase"] = int(rng.integers(3))
         if spec.kind == "dq_clock_skew":
             params["offset_s"] = float(params["offset_s"]) * (1 if rng.random() < 0.5 else -1)
-        level = KIND_ENTITY_LEVEL[spec.kind]
+        level = kind_of(spec.kind).level
         area_id = "" if level == FEEDER else grid.area_ids[areas[0]]
         feeder_id = grid.feeder_ids[grid.area_feeder[areas[0]]]
         label = Label(kind=spec.kind, entity=entity, entity_type=level, area=area_id,

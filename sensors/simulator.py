@@ -18,12 +18,12 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 
-from gridwatch.config import SimulatorSettings
-from gridwatch.sensors.effects import Effects
-from gridwatch.sensors.physics import ChunkReadings, Registers, interval_ends, simulate_chunk
-from gridwatch.sensors.shapes import interval_shapes
-from gridwatch.sensors.stream import Delivery, StreamLayout
-from gridwatch.sensors.topology import Grid, GridSpec, build_grid
+from ..config import SimulatorSettings
+from .effects import Effects
+from .physics import ChunkReadings, Registers, interval_ends, simulate_chunk
+from .shapes import interval_shapes
+from .stream import Delivery, StreamLayout
+from .topology import Grid, GridSpec, build_grid
 
 DAY_S = 86_400
 TOPOLOGY_STREAM, REGISTER_STREAM, DAY_STREAM = 0, 1, 2

@@ -5,7 +5,7 @@ evaluator all need the *same* stream, including what data-quality problems do
 to it (a dropped upload, a batch sent twice or late, a meter whose clock is
 off). One columnar table per chunk, ordered by the time each concentrator
 sends, is that stream; `iter_batches` turns consecutive rows of one upload
-back into `gridwatch.streams.schema.Batch` objects.
+back into `gridwatch.vocabulary.schema.Batch` objects.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from gridwatch.sensors.effects import EVENT_CODES, event_names
-from gridwatch.sensors.physics import ChunkReadings
-from gridwatch.sensors.topology import Grid
-from gridwatch.streams.schema import Batch, Reading
+from ..vocabulary.schema import Batch, Reading
+from .effects import EVENT_CODES, event_names
+from .physics import ChunkReadings
+from .topology import Grid
 
 DUPLICATE_RESEND_S = 5.0
 ALL_EVENT_STRINGS = [",".join(event_names(mask)) for mask in range(1 << len(EVENT_CODES))]

@@ -25,11 +25,10 @@ import paho.mqtt.client as mqtt
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from gridwatch.config import Settings
-from gridwatch.stack import host_port
-from gridwatch.streams.schema import SchemaError, parse_batch
-from gridwatch.streams.stats import write_stats
-from gridwatch.streams.topics import bootstrap_servers, ensure_topics
+from ..config import Settings, host_port
+from ..vocabulary.schema import SchemaError, parse_batch
+from .stats import write_stats
+from .topics import bootstrap_servers, ensure_topics
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Commands that run the data path: `bridge`, `worker`, `up`, `config`."""
+"""Commands that run the data path: `bridge`, `worker`, `config`."""
 
 from __future__ import annotations
 
@@ -8,24 +8,10 @@ import contextlib
 import json
 import signal
 
-from gridwatch.config import load_settings, settings_as_dict
+from ..config import load_settings, settings_as_dict
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    up = subparsers.add_parser(
-        "up", help="run the whole system on the embedded default stack",
-        description="Start whatever of Mosquitto, the Kafka-protocol broker and VictoriaMetrics "
-                    "is not reachable, then the bridge, one Faust worker, the alert dispatcher "
-                    "and the simulator; show a live summary; stop everything on Ctrl-C or "
-                    "after --duration.")
-    up.add_argument("--duration", type=float, metavar="SECONDS",
-                    help="stop after this many seconds (default: run until Ctrl-C)")
-    up.add_argument("--bad-rate", type=float, metavar="FRACTION",
-                    help="fraction of malformed messages the simulator injects")
-    up.add_argument("--speed", type=float, help="simulated seconds per wall-clock second")
-    up.add_argument("--json", action="store_true", help="print one JSON summary object at the end")
-    up.set_defaults(func=_up)
-
     bridge = subparsers.add_parser("bridge", help="run the MQTT -> Kafka bridge")
     bridge.add_argument("--stats-file", help="write counters to this JSON file every second")
     bridge.set_defaults(func=_bridge)
@@ -40,19 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     config.set_defaults(func=_config)
 
 
-def _up(args: argparse.Namespace) -> int:
-    from gridwatch.up import run_up
-
-    settings = load_settings(args.config)
-    if args.speed is not None:
-        settings.simulator.speed = args.speed
-    if args.bad_rate is not None:
-        settings.simulator.bad_rate = args.bad_rate
-    return run_up(settings, args.config, duration_s=args.duration, as_json=args.json)
-
-
 def _bridge(args: argparse.Namespace) -> int:
-    from gridwatch.streams.bridge import MqttKafkaBridge
+    from .bridge import MqttKafkaBridge
 
     settings = load_settings(args.config)
     bridge = MqttKafkaBridge(settings, stats_path=args.stats_file)
@@ -70,7 +45,7 @@ def _bridge(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from gridwatch.streams.worker import run_worker
+    from .worker import run_worker
 
     load_settings(args.config)  # fail fast, naming key and file, before Faust starts
     run_worker(args.config, args.stats_file, args.loglevel)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 
-from gridwatch.config import Settings, load_settings, settings_diff
+from ..config import Settings, load_settings, settings_diff
 
 log = logging.getLogger(__name__)
 

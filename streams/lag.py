@@ -10,8 +10,8 @@ from __future__ import annotations
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from gridwatch.config import KafkaSettings
-from gridwatch.streams.topics import bootstrap_servers
+from ..config import KafkaSettings
+from .topics import bootstrap_servers
 
 
 async def consumer_lag(settings: KafkaSettings) -> int:

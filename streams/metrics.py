@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from influxdb_client import InfluxDBClient, Point, WritePrecision
 from influxdb_client.client.write_api import WriteOptions
 
-from gridwatch.config import MetricsSettings
-from gridwatch.detectors.pipeline import MetricPoint
+from ..config import MetricsSettings
+from ..vocabulary.measurements import MetricPoint
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import logging
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from gridwatch.config import KafkaSettings
+from ..config import KafkaSettings
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,11 @@
-"""The Faust worker: runs every detector over each area's batches.
+"""The Faust worker: a thin adapter that drives the detection stage from Kafka.
+
+What it adds to `gridwatch.detectors.stage.DetectionStage` (the same object
+`gridwatch evaluate` drives) is transport only: agents, tables, topics and
+the metrics sink. The area's batch goes through `DetectionStage.process`;
+immediate findings go to the alerts topic; the feeder report goes,
+repartitioned by feeder, to a second agent that runs `judge_feeder` against
+that feeder's state table.
 
 Why this shape (see MISSION.md, architecture): a Kafka record is one area's
 batch, keyed by area, so each area lives on exactly one partition and one
@@ -35,15 +42,16 @@ from typing import Any
 
 import faust
 
-from gridwatch.config import ConfigError, Settings, load_settings
-from gridwatch.detectors.base import Finding
-from gridwatch.detectors.feeder import FeederOutages
-from gridwatch.detectors.pipeline import AreaPipeline, AreaState, MetricPoint
-from gridwatch.detectors.silence import SilenceWatch
-from gridwatch.streams.config_watch import ConfigWatcher
-from gridwatch.streams.metrics import MetricsWriter
-from gridwatch.streams.schema import trusted_batch
-from gridwatch.streams.stats import write_stats
+from ..config import ConfigError, Settings, load_settings
+from ..detectors.feeder import FeederOutages
+from ..detectors.stage import DetectionStage, FeederReport
+from ..detectors.state import AreaState
+from ..vocabulary.findings import Finding
+from ..vocabulary.measurements import PIPELINE, MetricPoint
+from ..vocabulary.schema import trusted_batch
+from .config_watch import ConfigWatcher
+from .metrics import MetricsWriter
+from .stats import write_stats
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +78,6 @@ class WorkerCounters:
 
 
 OFFSET = struct.Struct(">q")
-FEEDER_JUDGED = frozenset({"outage_area"})
 
 
 def pack_state(offset: int, state: bytes) -> bytes:
@@ -126,12 +133,12 @@ def create_app(settings: Settings, stats_path: str | None = None,
                              partitions=kafka.partitions)
     silence_state = app.Table("area-silence", default=None, key_type=bytes, value_type=bytes,
                               partitions=kafka.partitions, use_partitioner=True)
-    silence = SilenceWatch(settings.detectors.data_quality)
+    stage = DetectionStage(settings.detectors)
+    silence = stage.silence
     owned: set[int] = set()
     last_stalled: list[int] = []          # partitions last found stalled upstream
     metrics = MetricsWriter(settings.metrics)
     counters = WorkerCounters()
-    runtime = {"pipeline": AreaPipeline(settings.detectors)}
     watcher = ConfigWatcher(config_path, settings)
     reload_requested = {"flag": False}
 
@@ -142,8 +149,7 @@ def create_app(settings: Settings, stats_path: str | None = None,
             log.error("configuration reload rejected, keeping the running parameters: %s", exc)
             return
         if fresh is not None:
-            runtime["pipeline"].reconfigure(fresh.detectors)
-            silence.settings = fresh.detectors.data_quality
+            stage.reconfigure(fresh.detectors)
 
     @app.agent(readings)
     async def detect(stream: faust.Stream) -> None:
@@ -158,10 +164,9 @@ def create_app(settings: Settings, stats_path: str | None = None,
         state = AreaState.loads(raw_state)
         try:
             batch = trusted_batch(value)
-            result = runtime["pipeline"].process(batch, state)
             if partition not in owned:
                 adopt_partitions()
-            findings = silence.learn_one(batch, result.findings, time.time(), partition)
+            result = stage.process(batch, state, time.time(), partition)
         except Exception as exc:  # a malformed record or a detector bug must not lose the batch
             log.exception("cannot process a record of area %r", key)
             counters.deadletters += 1
@@ -169,11 +174,9 @@ def create_app(settings: Settings, stats_path: str | None = None,
             return
         # Findings first, state second: a crash in between replays the batch, and the
         # replayed findings carry the same alert ids, which the dispatcher deduplicates.
-        outages = [f for f in findings if f.kind in FEEDER_JUDGED]
-        await publish([f for f in findings if f.kind not in FEEDER_JUDGED])
-        await feeder_reports.send(key=batch.feeder.encode(), value={
-            "area": batch.area, "feeder": batch.feeder,
-            "ts": max(r.ts for r in batch.readings), "findings": [f.to_dict() for f in outages]})
+        await publish(result.immediate())
+        await feeder_reports.send(key=batch.feeder.encode(),
+                                  value=result.feeder_report().to_dict())
         area_state[key] = pack_state(offset, state.dumps())
         save_silence()
         metrics.write(result.points)
@@ -196,9 +199,7 @@ def create_app(settings: Settings, stats_path: str | None = None,
                 counters.replayed_skipped += 1
                 continue
             feeders = FeederOutages(state=json.loads(raw) if raw else None)
-            findings = [Finding.from_dict(f) for f in report["findings"]]
-            await publish(feeders.observe(report["area"], report["feeder"], report["ts"],
-                                          findings))
+            await publish(stage.judge_feeder(feeders, FeederReport.from_dict(report)))
             feeder_state[key] = pack_state(event.message.offset,
                                            json.dumps(feeders.to_dict()).encode())
 
@@ -207,7 +208,7 @@ def create_app(settings: Settings, stats_path: str | None = None,
         stats = counters.as_dict() | {"metrics_written": metrics.written,
                                       "metrics_failed": metrics.failed}
         write_stats(stats_path, stats)
-        metrics.write([MetricPoint("gridwatch_pipeline", {"component": "worker"},
+        metrics.write([MetricPoint(PIPELINE, {"component": "worker"},
                                    {k: float(v) for k, v in stats.items()
                                     if isinstance(v, (int, float)) and k != "started_at"},
                                    time.time())])

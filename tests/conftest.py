@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gridwatch.stack import (
+from gridwatch.devstack.stack import (
     Service,
     free_port,
     mosquitto_service,

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gridwatch.config import DetectorSettings
-from gridwatch.detectors.base import Finding
 from gridwatch.detectors.pipeline import AreaPipeline, AreaState
-from gridwatch.streams.schema import Batch, Reading
+from gridwatch.vocabulary.findings import Finding
+from gridwatch.vocabulary.schema import Batch, Reading
 
 START = 1_767_571_200.0   # 2026-01-05 00:00 UTC, a Monday
 STEP = 900

@@ -12,7 +12,7 @@ import yaml
 from gridwatch.alerts.model import alert_from_finding
 from gridwatch.alerts.sqlite_store import SqliteAlertStore
 from gridwatch.cli import main
-from gridwatch.sensors.labels import read_labels
+from gridwatch.vocabulary.labels import read_labels
 
 T0 = 1_767_571_200.0
 

@@ -27,9 +27,9 @@ from gridwatch.alerts.sqlite_store import SqliteAlertStore
 from gridwatch.alerts.store import AlertQuery
 from gridwatch.alerts.workorders import WorkOrders
 from gridwatch.config import Settings, WebhookReceiver, load_settings
-from gridwatch.detectors.base import Finding
-from gridwatch.stack import free_port
+from gridwatch.devstack.stack import free_port
 from gridwatch.streams.topics import bootstrap_servers
+from gridwatch.vocabulary.findings import Finding
 
 pytestmark = pytest.mark.integration
 

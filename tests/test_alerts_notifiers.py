@@ -25,7 +25,7 @@ from gridwatch.alerts.notifiers.webhook import WebhookNotifier
 from gridwatch.alerts.sink import WebhookSink
 from gridwatch.alerts.sqlite_store import SqliteAlertStore
 from gridwatch.config import SmtpSettings
-from gridwatch.stack import free_port
+from gridwatch.devstack.stack import free_port
 
 T0 = 1_767_571_200.0
 

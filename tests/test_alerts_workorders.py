@@ -13,8 +13,8 @@ from gridwatch.alerts.model import AlertParseError, alert_from_finding, parse_al
 from gridwatch.alerts.sqlite_store import SqliteAlertStore
 from gridwatch.alerts.store import AlertQuery
 from gridwatch.alerts.workorders import WorkOrderConflict, WorkOrderNotFound, WorkOrders
-from gridwatch.detectors.base import Finding
-from gridwatch.sensors.labels import read_labels, write_labels
+from gridwatch.vocabulary.findings import Finding
+from gridwatch.vocabulary.labels import read_labels, write_labels
 
 T0 = 1_767_571_200.0
 ADMIN = Actor("root", "admin")

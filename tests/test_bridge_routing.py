@@ -4,8 +4,8 @@ import base64
 import json
 
 from gridwatch.config import Settings
+from gridwatch.devstack.processes import batch
 from gridwatch.streams.bridge import MqttKafkaBridge
-from tests.helpers import batch
 
 PREFIX = Settings().mqtt.topic_prefix
 

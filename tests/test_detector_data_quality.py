@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gridwatch.tests.detector_streams import CONCENTRATOR, firing, run
+from tests.detector_streams import CONCENTRATOR, firing, run
 
 DAY_T = 96
 

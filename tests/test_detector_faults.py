@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gridwatch.detectors.faults import FaultDetector
 from gridwatch.detectors.state import AreaState
-from gridwatch.tests.detector_streams import START, STEP, day_of, firing, run
+from tests.detector_streams import START, STEP, day_of, firing, run
 
 DAY_T = 96
 

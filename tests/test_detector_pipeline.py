@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 from gridwatch.config import DetectorSettings, FaultSettings
-from gridwatch.detectors.base import Finding
+from gridwatch.detectors.faults import FaultDetector
 from gridwatch.detectors.feeder import FeederOutages
 from gridwatch.detectors.pipeline import AreaPipeline, AreaState
-from gridwatch.tests.detector_streams import area_batches, day_of
+from gridwatch.vocabulary.findings import Finding
+from tests.detector_streams import area_batches, day_of
 
 
 def bypass(t, ts, iv):
@@ -47,7 +48,8 @@ def test_reconfigure_keeps_state_and_reports_changes():
         DetectorSettings(), faults=FaultSettings(sag_pu=0.8)))
     assert changed == {"faults.sag_pu": (0.9, 0.8)}
     assert state.dumps() == before
-    assert pipeline.faults.settings.sag_pu == 0.8
+    faults = next(d for d in pipeline.detectors if isinstance(d, FaultDetector))
+    assert faults.settings.sag_pu == 0.8
     for batch in batches:
         pipeline.process(batch, state)
 

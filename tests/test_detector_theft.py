@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gridwatch.tests.detector_streams import day_of, firing, run
+from tests.detector_streams import day_of, firing, run
 
 ONSET_DAY = 8
 THEFT = ("theft_bypass", "theft_night_bypass", "theft_meter_stopped", "theft_phase_tamper",

@@ -10,7 +10,7 @@ import yaml
 
 from gridwatch.cli import main
 from gridwatch.config import Settings
-from gridwatch.detectors.evaluation.harness import evaluate, write_outputs
+from gridwatch.evaluation.harness import evaluate, write_outputs
 from gridwatch.sensors.offline import scenario_run, write_parquet
 from gridwatch.sensors.scenarios import load_scenario
 

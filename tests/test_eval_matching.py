@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridwatch.detectors.base import RESOLVED, Finding
-from gridwatch.detectors.evaluation.matching import EARLY_S, score, tolerance_s
-from gridwatch.sensors.labels import Label
+from gridwatch.evaluation.matching import EARLY_S, score, tolerance_s
+from gridwatch.vocabulary.findings import RESOLVED, Finding
+from gridwatch.vocabulary.labels import Label
 
 H = 3600.0
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from gridwatch.config import load_settings
+from gridwatch.devstack.processes import base_config, batch, spawn, stop, wait_for, write_config
 from gridwatch.streams.stats import read_stats
-from tests.helpers import base_config, batch, spawn, stop, wait_for, write_config
 from tests.test_integration_pipeline import T0, publish
 from tests.test_integration_worker_recovery import alerts_on
 

@@ -19,19 +19,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from gridwatch.alerts.dispatcher import run_dispatcher
-from gridwatch.config import load_settings
-from gridwatch.stack import host_port
+from gridwatch.config import host_port, load_settings
+from gridwatch.devstack.processes import base_config, batch, spawn, stop, wait_for, write_config
 from gridwatch.streams.stats import read_stats
 from gridwatch.streams.topics import bootstrap_servers
-from tests.helpers import (
-    WebhookReceiver,
-    base_config,
-    batch,
-    spawn,
-    stop,
-    wait_for,
-    write_config,
-)
+from tests.helpers import WebhookReceiver
 
 T0 = 1_767_650_400.0  # 2026-01-05T22:00Z: the evening peak of simulated time
 LOW, HEALTHY = "F01-LOW", "F01-OK"

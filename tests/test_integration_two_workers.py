@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from gridwatch.config import load_settings
-from gridwatch.stack import free_port
+from gridwatch.devstack.processes import base_config, batch, spawn, stop, wait_for, write_config
+from gridwatch.devstack.stack import free_port
 from gridwatch.streams.stats import read_stats
-from tests.helpers import base_config, batch, spawn, stop, wait_for, write_config
 from tests.test_integration_pipeline import T0, publish
 
 AREAS = [f"F03-A{i:02d}" for i in range(12)]

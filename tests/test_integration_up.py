@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from gridwatch.stack import free_port, port_open
-from tests.helpers import write_config
+from gridwatch.devstack.processes import write_config
+from gridwatch.devstack.stack import free_port, port_open
 
 
 @pytest.mark.integration

@@ -18,9 +18,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from gridwatch.config import load_settings
+from gridwatch.devstack.processes import base_config, batch, spawn, stop, wait_for, write_config
 from gridwatch.streams.stats import read_stats
 from gridwatch.streams.topics import bootstrap_servers
-from tests.helpers import base_config, batch, spawn, stop, wait_for, write_config
 from tests.test_integration_pipeline import T0, publish
 
 

@@ -1,4 +1,4 @@
-"""NAB scoring math on hand-made windows and detections (gridwatch.detectors.evaluation.nab)."""
+"""NAB scoring math on hand-made windows and detections (gridwatch.evaluation.nab)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gridwatch.detectors.evaluation.nab import (
+from gridwatch.evaluation.nab import (
     PROFILES,
     SweepResult,
     label_rows,

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from gridwatch.streams.schema import SCHEMA_V1, SchemaError, parse_batch
+from gridwatch.vocabulary.schema import SCHEMA_V1, SchemaError, parse_batch
 
 
 def good() -> dict:
@@ -63,6 +63,6 @@ def test_nan_is_rejected() -> None:
 
 
 def test_trusted_rebuild_equals_validated_parse() -> None:
-    from gridwatch.streams.schema import parse_batch_obj, trusted_batch
+    from gridwatch.vocabulary.schema import parse_batch_obj, trusted_batch
 
     assert trusted_batch(good()).to_dict() == parse_batch_obj(good()).to_dict()

@@ -6,11 +6,11 @@ import pytest
 
 from gridwatch.alerts.model import alert_id
 from gridwatch.config import ConfigError, DataQualitySettings, DetectorSettings, load_settings
-from gridwatch.detectors.base import Finding
-from gridwatch.detectors.evaluation.runner import run_pipeline
 from gridwatch.detectors.silence import KIND, SilenceWatch, StreamClock
-from gridwatch.streams.schema import Batch, Reading, parse_batch_obj
-from gridwatch.tests.helpers import batch as batch_dict
+from gridwatch.devstack.processes import batch as batch_dict
+from gridwatch.evaluation.runner import run_pipeline
+from gridwatch.vocabulary.findings import Finding
+from gridwatch.vocabulary.schema import Batch, Reading, parse_batch_obj
 
 STEP = 900.0
 T0 = 1_767_571_200.0   # 2026-01-05 00:00 UTC
@@ -33,7 +33,7 @@ def feed(w: SilenceWatch, steps: range, areas: tuple[str, ...]) -> list[Finding]
     for step in steps:
         ts = T0 + step * STEP
         for area in areas:
-            found += w.learn_one(upload(area, ts), [], seen_at=ts)
+            found += w.note_upload(upload(area, ts), [], seen_at=ts)
         found += w.check(ts)
     return found
 
@@ -80,7 +80,7 @@ def test_without_the_watchdog_check_gap_still_reports_the_gap_on_resumption():
     feed(w, range(3), ("A1",))
     gap = Finding(KIND, "C-A1", "concentrator", "A1", "F1", T0 + 3 * STEP, T0 + 9 * STEP,
                   observed={"resumed_ts": T0 + 9 * STEP})
-    kept = w.learn_one(upload("A1", T0 + 9 * STEP), [gap], seen_at=T0 + 9 * STEP)
+    kept = w.note_upload(upload("A1", T0 + 9 * STEP), [gap], seen_at=T0 + 9 * STEP)
     assert kept == [gap]
 
 
@@ -94,7 +94,7 @@ def test_only_the_reported_gap_is_dropped_from_the_resuming_batch():
         return Finding(KIND, "C-A1", "concentrator", "A1", "F1", started_at, resume)
 
     partial = dropout(resume - STEP)        # a partial drop-out, another episode
-    kept = w.learn_one(upload("A1", resume), [dropout(T0 + 4 * STEP), partial], seen_at=resume)
+    kept = w.note_upload(upload("A1", resume), [dropout(T0 + 4 * STEP), partial], seen_at=resume)
     assert [(f.started_at, f.status, f.detector) for f in kept] == [
         (resume - STEP, "firing", ""), (T0 + 4 * STEP, "resolved", "silence")]
 
@@ -104,7 +104,7 @@ def test_replaying_old_data_does_not_fire():
     wall = T0 + 400 * 86_400.0                          # a year later, replaying fast
     for step in range(8):
         for area in ("A1", "A2"):
-            w.learn_one(upload(area, T0 + step * STEP), [], seen_at=wall + step * 0.01)
+            w.note_upload(upload(area, T0 + step * STEP), [], seen_at=wall + step * 0.01)
     assert w.check_shards({0}, wall + 5.0) == []
     assert len(w.check(wall)) == 2                      # what a wall clock would claim
 
@@ -112,8 +112,8 @@ def test_replaying_old_data_does_not_fire():
 def test_each_shard_runs_on_its_own_clock():
     """A partition still catching up on its backlog is not silence."""
     w = watch()
-    w.learn_one(upload("A1", T0), [], seen_at=100.0, shard=0)
-    w.learn_one(upload("A2", T0 + 20 * STEP), [], seen_at=100.0, shard=1)
+    w.note_upload(upload("A1", T0), [], seen_at=100.0, shard=0)
+    w.note_upload(upload("A2", T0 + 20 * STEP), [], seen_at=100.0, shard=1)
     assert w.check_shards({0, 1}, 110.0) == []
     assert [f.entity for f in w.check_shards({0, 1}, 100.0 + 3 * STEP)] == ["C-A1", "C-A2"]
 
@@ -122,11 +122,11 @@ def test_an_open_area_outage_explains_the_silence():
     w = watch()
     feed(w, range(4), ("A1", "A2"))
     dark = Finding("outage_area", "A1", "area", "A1", "F1", T0 + 4 * STEP, T0 + 4 * STEP)
-    w.learn_one(upload("A1", T0 + 4 * STEP), [dark], seen_at=T0 + 4 * STEP)
+    w.note_upload(upload("A1", T0 + 4 * STEP), [dark], seen_at=T0 + 4 * STEP)
     assert feed(w, range(5, 12), ("A2",)) == []
     back = Finding("outage_area", "A1", "area", "A1", "F1", T0 + 4 * STEP, T0 + 12 * STEP,
                    status="resolved")
-    w.learn_one(upload("A1", T0 + 12 * STEP), [back], seen_at=T0 + 12 * STEP)
+    w.note_upload(upload("A1", T0 + 12 * STEP), [back], seen_at=T0 + 12 * STEP)
     assert [f.entity for f in feed(w, range(13, 17), ("A2",))] == ["C-A1"]
 
 
@@ -134,13 +134,13 @@ def test_late_old_upload_neither_resolves_nor_turns_the_clock_back():
     w = watch()
     feed(w, range(4), ("A1", "A2"))
     assert len(feed(w, range(4, 8), ("A2",))) == 1
-    assert w.learn_one(upload("A1", T0 + 2 * STEP), [], seen_at=T0 + 8 * STEP) == []
+    assert w.note_upload(upload("A1", T0 + 2 * STEP), [], seen_at=T0 + 8 * STEP) == []
     assert w.areas["A1"].silent_since == T0 + 4 * STEP
 
 
 def test_one_meter_clock_running_ahead_does_not_move_the_area_into_the_future():
     w = watch()
-    w.learn_one(upload("A1", T0, skew={0: 3 * STEP}), [], seen_at=T0)
+    w.note_upload(upload("A1", T0, skew={0: 3 * STEP}), [], seen_at=T0)
     assert w.areas["A1"].last_ts == T0 and w.clocks[0].newest == T0
 
 
@@ -153,14 +153,14 @@ def test_a_restarted_watch_does_not_report_the_same_silence_again_and_still_reso
     fresh = watch()
     assert fresh.restore(saved, {0}, wall=5_000.0) == 2
     assert fresh.check_shards({0}, 5_000.0 + STEP) == []
-    resumed = fresh.learn_one(upload("A1", T0 + 9 * STEP), [], seen_at=6_000.0)
+    resumed = fresh.note_upload(upload("A1", T0 + 9 * STEP), [], seen_at=6_000.0)
     assert [(f.status, f.started_at) for f in resumed] == [("resolved", T0 + 4 * STEP)]
 
 
 def test_restore_skips_other_shards_and_keep_shards_forgets_them():
     w = watch()
-    w.learn_one(upload("A1", T0), [], seen_at=0.0, shard=0)
-    w.learn_one(upload("A2", T0), [], seen_at=0.0, shard=1)
+    w.note_upload(upload("A1", T0), [], seen_at=0.0, shard=0)
+    w.note_upload(upload("A2", T0), [], seen_at=0.0, shard=1)
     saved = [(area, w.record(area)) for area in ("A1", "A2")]
     w.keep_shards({1})
     assert list(w.areas) == ["A2"] and list(w.clocks) == [1]
@@ -186,7 +186,7 @@ def test_every_area_of_a_partition_silent_at_once_is_an_upstream_stall():
     for step in range(8):
         ts = T0 + step * STEP
         for area in ("A1", "A2", "A3") if step < 4 else ("A2", "A3"):
-            w.learn_one(upload(area, ts), [], seen_at=ts)
+            w.note_upload(upload(area, ts), [], seen_at=ts)
     assert [f.entity for f in w.check_shards({0}, T0 + 7 * STEP + 10)] == ["C-A1"]
     # then nothing arrives at all: the bridge or the broker stopped, not two concentrators
     assert w.check_shards({0}, T0 + 11 * STEP) == []

@@ -11,7 +11,7 @@ import pytest
 
 from gridwatch.config import Settings
 from gridwatch.sensors.publisher import run_live
-from gridwatch.streams.schema import SchemaError, parse_batch
+from gridwatch.vocabulary.schema import SchemaError, parse_batch
 
 
 @pytest.mark.integration

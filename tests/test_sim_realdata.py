@@ -13,7 +13,7 @@ from gridwatch.sensors.calibrate import ETT_FILES, UCI_FILE
 from gridwatch.sensors.realdata import load_real_series, real_data_run
 from gridwatch.sensors.shapes import RESIDENTIAL
 from gridwatch.sensors.stream import iter_batches
-from gridwatch.streams.schema import parse_batch
+from gridwatch.vocabulary.schema import parse_batch
 
 
 @pytest.fixture()

@@ -6,16 +6,18 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from gridwatch.sensors.labels import KIND_ENTITY_LEVEL, KINDS
 from gridwatch.sensors.offline import scenario_run
 from gridwatch.sensors.scenarios import KIND_RULES, ScenarioError, load_scenario, parse_scenario
+from gridwatch.vocabulary.kinds import kind_of, kinds_where
+
+LABELLED = kinds_where(labelled=True)
 
 GRID = {"substations": 1, "feeders_per_substation": 2, "areas_per_feeder": 3,
         "meters_per_area": 14}
 
 
 def test_every_label_kind_can_be_injected() -> None:
-    assert set(KIND_RULES) == set(KINDS) == set(KIND_ENTITY_LEVEL)
+    assert set(KIND_RULES) == set(LABELLED)
 
 
 @pytest.mark.parametrize(("raw", "key"), [
@@ -51,7 +53,7 @@ def test_the_seed_changes_where_and_when_not_only_the_noise() -> None:
     other = {(lb.kind, lb.entity, lb.start) for lb in scenario_run(scenario, 2).labels}
     assert first == again
     assert len(first & other) <= 2
-    assert {k for k, _, _ in first} == set(KINDS)
+    assert {k for k, _, _ in first} == set(LABELLED)
 
 
 def test_occurrences_in_one_area_never_overlap() -> None:
@@ -67,7 +69,7 @@ def test_occurrences_in_one_area_never_overlap() -> None:
 
 def _rows(kind: str, extra: dict | None = None) -> tuple[pa.Table, object, object]:
     """One pinned occurrence of ``kind`` on day 2 of a small grid: (rows, label, grid)."""
-    level = KIND_ENTITY_LEVEL[kind]
+    level = kind_of(kind).level
     entity = {"meter": "F01-A02-M004", "area": "F01-A02", "feeder": "F01",
               "concentrator": "C-F01-A02"}[level]
     if kind == "theft_phase_tamper":

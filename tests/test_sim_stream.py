@@ -18,12 +18,12 @@ import yaml
 
 from gridwatch.cli import main
 from gridwatch.config import Settings
-from gridwatch.sensors.labels import read_labels
 from gridwatch.sensors.offline import StreamFile, labels_path_for, scenario_run, write_parquet
 from gridwatch.sensors.replay import replay_file
 from gridwatch.sensors.scenarios import load_scenario, parse_scenario
 from gridwatch.sensors.stream import iter_batches
-from gridwatch.streams.schema import parse_batch
+from gridwatch.vocabulary.labels import read_labels
+from gridwatch.vocabulary.schema import parse_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = {"days": 3, "warmup_days": 1,

@@ -4,7 +4,8 @@ import urllib.request
 
 import pytest
 
-from gridwatch.stack import MissingBinaryError, host_port, port_open, which_or_raise
+from gridwatch.config import host_port
+from gridwatch.devstack.stack import MissingBinaryError, port_open, which_or_raise
 
 
 @pytest.mark.integration

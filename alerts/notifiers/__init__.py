@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import aiohttp
 
-from gridwatch.alerts.notifiers.base import DeliveryError, Notifier
-from gridwatch.alerts.notifiers.chat import ChatNotifier
-from gridwatch.alerts.notifiers.email import EmailNotifier
-from gridwatch.alerts.notifiers.mqtt import MqttNotifier, MqttPublisher
-from gridwatch.alerts.notifiers.webhook import WebhookNotifier
-from gridwatch.alerts.policy import Integration
-from gridwatch.config import SmtpSettings
+from ...config import SmtpSettings
+from ..policy import Integration
+from .base import DeliveryError, Notifier
+from .chat import ChatNotifier
+from .email import EmailNotifier
+from .mqtt import MqttNotifier, MqttPublisher
+from .webhook import WebhookNotifier
 
 __all__ = ["DeliveryError", "Notifier", "build_notifier"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from gridwatch.alerts.notification import Notification
+from ..notification import Notification
 
 
 class DeliveryError(RuntimeError):

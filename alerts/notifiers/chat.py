@@ -19,9 +19,9 @@ from urllib.parse import quote_plus
 
 import aiohttp
 
-from gridwatch.alerts.notification import Notification, render_markdown
-from gridwatch.alerts.notifiers.base import DeliveryError
-from gridwatch.alerts.notifiers.webhook import post_json
+from ..notification import Notification, render_markdown
+from .base import DeliveryError
+from .webhook import post_json
 
 
 def chat_body(style: str, notification: Notification) -> dict[str, Any]:

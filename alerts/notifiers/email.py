@@ -6,9 +6,9 @@ import asyncio
 import smtplib
 from email.message import EmailMessage
 
-from gridwatch.alerts.notification import Notification, render_text
-from gridwatch.alerts.notifiers.base import DeliveryError
-from gridwatch.config import SmtpSettings
+from ...config import SmtpSettings
+from ..notification import Notification, render_text
+from .base import DeliveryError
 
 
 class EmailNotifier:

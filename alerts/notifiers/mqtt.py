@@ -14,9 +14,9 @@ from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 
-from gridwatch.alerts.notification import Notification
-from gridwatch.alerts.notifiers.base import DeliveryError
-from gridwatch.config import MqttSettings
+from ...config import MqttSettings
+from ..notification import Notification
+from .base import DeliveryError
 
 
 class MqttPublisher:

@@ -15,8 +15,8 @@ import time
 
 import aiohttp
 
-from gridwatch.alerts.notification import Notification
-from gridwatch.alerts.notifiers.base import DeliveryError
+from ..notification import Notification
+from .base import DeliveryError
 
 RETRYABLE_STATUS = frozenset({408, 425, 429})
 

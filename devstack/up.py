@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gridwatch.config import Settings
-from gridwatch.stack import MissingBinaryError, ServiceStartError, embedded_stack
-from gridwatch.streams.lag import consumer_lag
-from gridwatch.streams.stats import read_stats
-from gridwatch.streams.topics import ensure_topics
+from ..config import Settings
+from ..streams.lag import consumer_lag
+from ..streams.stats import read_stats
+from ..streams.topics import ensure_topics
+from .stack import MissingBinaryError, ServiceStartError, embedded_stack
 
 log = logging.getLogger(__name__)
 DRAIN_TIMEOUT_S = 20.0
@@ -149,9 +149,9 @@ def run_up(settings: Settings, config_path: str | None, duration_s: float | None
 
 async def _supervise(settings: Settings, config_path: str | None, state_dir: Path,
                      duration_s: float | None, say: Any, as_json: bool) -> Summary:
-    from gridwatch.alerts.api import run_api
-    from gridwatch.alerts.dispatcher import run_dispatcher
-    from gridwatch.sensors.publisher import run_live
+    from ..alerts.api import run_api
+    from ..alerts.dispatcher import run_dispatcher
+    from ..sensors.publisher import run_live
 
     await ensure_topics(settings.kafka)
     env = dict(os.environ, PYTHONUNBUFFERED="1")

@@ -217,7 +217,7 @@ def parse_batch(payload: bytes) -> Batch:
     >>> parse_batch(b'{"schema":"v0"}')
     Traceback (most recent call last):
     ...
-    gridwatch.streams.schema.SchemaError: unsupported schema 'v0'; supported: ['gridwatch.batch.v1']
+    gridwatch.vocabulary.schema.SchemaError: unsupported schema 'v0'; supported: [...]
     """
     try:
         text = payload.decode("utf-8")

@@ -1,18 +1,20 @@
-"""Run the production detector pipeline over a recorded or simulated stream.
+"""Run the production detection stage over a recorded or simulated stream.
 
-Why it mirrors the worker line by line: the score must be the score of what
+Why it drives the worker's own object: the score must be the score of what
 runs in production. Like the Faust agent, each batch is validated from its
 wire dict (`parse_batch_obj`), the area's `AreaState` is loaded from its
-serialised bytes, `AreaPipeline.process` runs, and the state is serialised
-back; batches are fed in stream order, one state per area, and every area
-result passes through one `FeederOutages` (area outages of a whole feeder
-become one feeder outage, see `gridwatch.detectors.feeder`). Like the worker's
-timer, a `SilenceWatch` reports areas that stop uploading while they are
-still silent; its clock here is the stream's own (the newest interval
-delivered), checked each time it moves on. A batch the
-schema rejects or the pipeline raises on is, as in production, a dead letter
-(counted here, by reason) and its state changes are dropped. Only what the report needs
-is kept: every finding, and the few metric fields plotted as score traces.
+serialised bytes, `DetectionStage.process` runs (the area pipeline and the
+silence watchdog), and the state is serialised back; batches are fed in
+stream order, one state per area. As in the worker, the immediate findings
+are kept at once and the feeder report goes through `judge_feeder` with one
+`FeederOutages` (area outages of a whole feeder become one feeder outage).
+Like the worker's timer, the stage reports areas that stop uploading while
+they are still silent; its clock here is the stream's own (the newest
+interval delivered), checked each time it moves on. A batch the schema
+rejects or the stage raises on is, as in production, a dead letter (counted
+here, by reason) and its state changes are dropped. Only what the report
+needs is kept: every finding, and the few metric fields plotted as score
+traces.
 """
 
 from __future__ import annotations
@@ -23,17 +25,18 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from gridwatch.config import DetectorSettings
-from gridwatch.detectors.base import Finding
-from gridwatch.detectors.feeder import FeederOutages
-from gridwatch.detectors.pipeline import AreaPipeline, AreaState
-from gridwatch.detectors.silence import SilenceWatch
-from gridwatch.streams.schema import Batch, SchemaError, parse_batch_obj
+from ..config import DetectorSettings
+from ..detectors.feeder import FeederOutages
+from ..detectors.stage import DetectionStage
+from ..detectors.state import AreaState
+from ..vocabulary.findings import Finding
+from ..vocabulary.measurements import AREA_BALANCE, AREA_INTERVAL
+from ..vocabulary.schema import Batch, SchemaError, parse_batch_obj
 
 TRACE_FIELDS: dict[str, tuple[str, ...]] = {
-    "gridwatch_area": ("voltage_min_v", "voltage_mean_v", "voltage_max_v", "low_voltage_points",
+    AREA_INTERVAL: ("voltage_min_v", "voltage_mean_v", "voltage_max_v", "low_voltage_points",
                        "outage", "power_kw", "readings"),
-    "gridwatch_balance": ("excess_z", "line_loss_rate"),
+    AREA_BALANCE: ("excess_z", "line_loss_rate"),
 }
 
 
@@ -60,10 +63,9 @@ class RunResult:
 
 def run_pipeline(batches: Iterable[Batch], settings: DetectorSettings,
                  total_readings: int | None = None, progress: bool = False) -> RunResult:
-    """Feed ``batches`` (stream order) through `AreaPipeline` exactly as the worker does."""
-    pipeline = AreaPipeline(settings)
+    """Feed ``batches`` (stream order) through the `DetectionStage` exactly as the worker does."""
+    stage = DetectionStage(settings)
     feeders = FeederOutages()
-    silence = SilenceWatch(settings.data_quality)
     checked_at = float("-inf")
     states: dict[str, bytes] = {}
     findings: list[Finding] = []
@@ -83,20 +85,20 @@ def run_pipeline(batches: Iterable[Batch], settings: DetectorSettings,
                 continue
             state = AreaState.loads(states.get(record.area))
             try:
-                result = pipeline.process(record, state)
+                result = stage.process(record, state,
+                                       seen_at=max(reading.ts for reading in record.readings))
             except Exception as exc:  # the worker dead-letters the batch and keeps its state
                 errors[f"detector error {type(exc).__name__}: {exc}"] += 1
                 bar.update(len(record.readings))
                 continue
             states[record.area] = state.dumps()
             area_feeder[record.area] = record.feeder
-            latest = max(reading.ts for reading in record.readings)
-            kept = silence.learn_one(record, result.findings, seen_at=latest)
-            findings.extend(feeders.observe(record.area, record.feeder, latest, kept))
-            stream_now = silence.clocks[0].newest
+            findings.extend(result.immediate())
+            findings.extend(stage.judge_feeder(feeders, result.feeder_report()))
+            stream_now = stage.silence.clocks[0].newest
             if stream_now is not None and stream_now > checked_at:
                 checked_at = stream_now
-                findings.extend(silence.check(stream_now))
+                findings.extend(stage.check_silence(stream_now))
             for point in result.points:
                 wanted = TRACE_FIELDS.get(point.measurement, ())
                 for name in wanted:

@@ -20,9 +20,8 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
-from gridwatch.config import Settings
+from ..config import Settings, host_port
 
 INSTALL_HINTS = {
     "mosquitto": "apt-get install -y mosquitto",
@@ -37,13 +36,6 @@ class MissingBinaryError(RuntimeError):
 
 class ServiceStartError(RuntimeError):
     """A service was started but did not answer in time; the message points at its log."""
-
-
-def host_port(url: str, default_port: int) -> tuple[str, int]:
-    """Host and port of the first broker in a URL such as ``kafka://h1:9092;h2:9092``."""
-    first = url.split(";")[0].split(",")[0]
-    parsed = urlparse(first)
-    return parsed.hostname or "127.0.0.1", parsed.port or default_port
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gridwatch.config import DetectorSettings
-from gridwatch.detectors.evaluation.matching import Evaluation, score
-from gridwatch.detectors.evaluation.report import write_report
-from gridwatch.detectors.evaluation.runner import RunResult, run_pipeline
-from gridwatch.sensors.labels import Label, read_labels
-from gridwatch.sensors.offline import StreamFile, scenario_run
-from gridwatch.sensors.scenarios import load_scenario
-from gridwatch.sensors.stream import iter_batches
-from gridwatch.streams.schema import Batch
+from ..config import DetectorSettings
+from ..sensors.offline import StreamFile, scenario_run
+from ..sensors.scenarios import load_scenario
+from ..sensors.stream import iter_batches
+from ..vocabulary.labels import Label, read_labels
+from ..vocabulary.schema import Batch
+from .matching import Evaluation, score
+from .report import write_report
+from .runner import RunResult, run_pipeline
 
 
 @dataclass

@@ -23,15 +23,17 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from gridwatch.detectors.evaluation.matching import (  # noqa: E402
+from ..vocabulary.kinds import KINDS, class_of  # noqa: E402
+from ..vocabulary.labels import Label  # noqa: E402
+from ..vocabulary.measurements import AREA_INTERVAL  # noqa: E402
+from .matching import (  # noqa: E402
     AlertVerdict,
     Evaluation,
     KindScore,
     merge,
     tolerance_s,
 )
-from gridwatch.detectors.evaluation.runner import RunResult  # noqa: E402
-from gridwatch.sensors.labels import Label, group_of  # noqa: E402
+from .runner import RunResult  # noqa: E402
 
 DAY_S = 86_400.0
 MAX_TRACES = 4
@@ -39,26 +41,10 @@ MAX_ZOOMS = 4
 ZOOM_S = 12 * 3600.0
 MAX_TIMELINE_ROWS = 14
 VERDICT_COLOURS = {"true": "tab:green", "explained": "tab:gray", "false": "tab:red"}
-KIND_TRACE: dict[str, tuple[str, str]] = {
-    "low_voltage_zone": ("gridwatch_area", "low_voltage_points"),
-    "leakage": ("gridwatch_balance", "excess_z"),
-    "outage_area": ("gridwatch_area", "voltage_min_v"),
-    "outage_feeder": ("gridwatch_area", "voltage_min_v"),
-    "meter_power_loss": ("gridwatch_area", "voltage_min_v"),
-    "phase_loss": ("gridwatch_area", "voltage_min_v"),
-    "transformer_overload": ("gridwatch_area", "power_kw"),
-    "voltage_sag": ("gridwatch_area", "voltage_mean_v"),
-    "voltage_swell": ("gridwatch_area", "voltage_max_v"),
-}
-
-
 def trace_for(kind: str) -> tuple[str, str]:
-    """Which metric a kind's detector is judged on (theft: the balance; data quality: counts)."""
-    if kind in KIND_TRACE:
-        return KIND_TRACE[kind]
-    if kind.startswith("theft_"):
-        return ("gridwatch_balance", "excess_z")
-    return ("gridwatch_area", "readings")
+    """Which metric a kind's detector is judged on: the registry's (measurement, field)."""
+    known = KINDS.get(kind)
+    return known.metric if known is not None else (AREA_INTERVAL, "readings")
 
 
 def _utc(ts: float) -> str:
@@ -213,11 +199,11 @@ def render_html(evaluation: Evaluation, labels: list[Label], run: RunResult,
     verdicts_by_kind: dict[str, list[AlertVerdict]] = {}
     for verdict in evaluation.verdicts:
         verdicts_by_kind.setdefault(verdict.alert.kind, []).append(verdict)
-    kinds = sorted(evaluation.kinds, key=lambda k: (group_of(k), k))
+    kinds = sorted(evaluation.kinds, key=lambda k: (class_of(k), k))
 
     rows = []
-    for group in dict.fromkeys(group_of(k) for k in kinds):
-        members = [k for k in kinds if group_of(k) == group]
+    for group in dict.fromkeys(class_of(k) for k in kinds):
+        members = [k for k in kinds if class_of(k) == group]
         rows += [_score_row(group, f"<a href='#{k}'>{k}</a>", evaluation.kinds[k])
                  for k in members]
         if len(members) > 1:
@@ -255,7 +241,7 @@ pre{{white-space:pre-wrap;font-size:11px;max-width:500px}}</style></head><body>
 before the label starts and the label's end plus the kind's tolerance (hatched in the
 timelines). Alerts caused by another labelled problem (e.g. area outages inside a feeder
 outage) are <i>explained</i> and left out of precision. See
-<code>gridwatch.detectors.evaluation.matching</code>.</p>
+<code>gridwatch.evaluation.matching</code>.</p>
 <h2>Scores per kind</h2>
 <table><tr><th>group</th><th>kind</th><th>events</th><th>alerts</th><th>explained</th>
 <th>precision</th><th>recall</th><th>F1</th><th>delay median</th><th>delay p95</th></tr>

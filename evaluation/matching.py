@@ -14,11 +14,12 @@ The rule (event level, per kind):
    accepts the feeder or any area on it (a per-area detector sees only its area).
    ``EARLY_S`` (one hour) absorbs meters whose clocks run early.
 3. An alert that matches no label of its kind but matches a label of a kind
-   that *causes* it (`EXPLAINED_BY`: an area outage during its feeder's outage,
-   a meter losing power in an area outage, low voltage under a transformer
-   overload or a sag, one theft kind on a meter labelled with another: the same
-   inspection finds it) is *explained*: a true symptom, not a false alarm, and counted in
-   neither precision's numerator nor its denominator.
+   that *causes* it (`explained_by`, the registry's ``consequence_of``: an area
+   outage during its feeder's outage, a meter losing power in an area outage,
+   low voltage under a transformer overload or a sag, one theft kind on a meter
+   labelled with another: the same inspection finds it) is *explained*: a true
+   symptom, not a false alarm, and counted in neither precision's numerator nor
+   its denominator.
 4. Per kind: ``precision`` = matching alerts / (matching + false alerts);
    ``recall`` = labels matched by at least one alert / labels; ``f1`` their
    harmonic mean; ``delay`` of a found label = first matching alert's start -
@@ -33,47 +34,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gridwatch.detectors.base import FIRING, Finding
-from gridwatch.sensors.labels import (
-    AREA,
-    CONCENTRATOR,
-    FEEDER,
-    KIND_ENTITY_LEVEL,
-    METER,
-    THEFT_KINDS,
-    Label,
-)
+from ..vocabulary.findings import FIRING, Finding
+from ..vocabulary.kinds import AREA, CONCENTRATOR, FEEDER, KINDS, METER
+from ..vocabulary.labels import Label
 
 HOUR_S = 3600.0
-DAY_S = 86_400.0
 EARLY_S = HOUR_S
 
-TOLERANCE_S: dict[str, float] = {
-    **{kind: 3 * DAY_S for kind in (*THEFT_KINDS, "leakage")},
-    "low_voltage_zone": 6 * HOUR_S,
-    **{kind: HOUR_S for kind in ("outage_area", "outage_feeder", "meter_power_loss",
-                                 "phase_loss", "transformer_overload", "voltage_sag",
-                                 "voltage_swell")},
-    "dq_concentrator_dropout": 2 * HOUR_S,
-    "dq_stuck_meter": 6 * HOUR_S,
-    "dq_duplicate": HOUR_S,
-    "dq_out_of_order": HOUR_S,
-    "dq_clock_skew": 2 * HOUR_S,
-}
 DEFAULT_TOLERANCE_S = 6 * HOUR_S
-
-EXPLAINED_BY: dict[str, tuple[str, ...]] = {
-    **{kind: tuple(k for k in THEFT_KINDS if k != kind) for kind in THEFT_KINDS},
-    "outage_area": ("outage_feeder",),
-    "meter_power_loss": ("outage_area", "outage_feeder", "phase_loss"),
-    "phase_loss": ("outage_area", "outage_feeder"),
-    "low_voltage_zone": ("transformer_overload", "voltage_sag"),
-    "dq_stuck_meter": ("outage_area", "outage_feeder", "meter_power_loss", "phase_loss"),
-}
 
 
 def tolerance_s(kind: str) -> float:
-    return TOLERANCE_S.get(kind, DEFAULT_TOLERANCE_S)
+    """How late after a label's end an alert of ``kind`` still finds it (the registry's)."""
+    known = KINDS.get(kind)
+    return known.tolerance_s if known is not None else DEFAULT_TOLERANCE_S
+
+
+def explained_by(kind: str) -> tuple[str, ...]:
+    """The kinds whose labels explain an alert of ``kind`` (its registered causes)."""
+    known = KINDS.get(kind)
+    return known.consequence_of if known is not None else ()
 
 
 def names_entity(alert: Finding, label: Label) -> bool:
@@ -83,7 +63,7 @@ def names_entity(alert: Finding, label: Label) -> bool:
     >>> names_entity(Finding("outage_feeder", "F01-A02", "area", "F01-A02", "F01", 0, 900), lb)
     True
     """
-    level = KIND_ENTITY_LEVEL.get(label.kind, label.entity_type)
+    level = KINDS[label.kind].level if label.kind in KINDS else label.entity_type
     if alert.entity == label.entity:
         return True
     if level == METER:
@@ -192,7 +172,7 @@ def score(labels: list[Label], findings: list[Finding]) -> Evaluation:
             first_hit.setdefault(id(hit), alert.at)
             verdicts.append(AlertVerdict(alert, "true", hit))
             continue
-        cause = next((lb for parent in EXPLAINED_BY.get(alert.kind, ())
+        cause = next((lb for parent in explained_by(alert.kind)
                       for lb in by_kind.get(parent, ())
                       if in_window(alert, lb) and names_entity(alert, lb)), None)
         if cause is not None:
