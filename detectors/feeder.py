@@ -5,11 +5,11 @@ it reports ``outage_area``. When all areas of a 10 kV feeder go dark in the
 same interval the fault is upstream (the feeder breaker), and the field crew
 needs one ``outage_feeder`` alert, not one per transformer.
 
-How the worker uses it (the evaluator does the same): keep one
-`FeederOutages` per worker (its `to_dict` fits a Faust table keyed by
-feeder), and pass every area result through it::
+How the detection stage uses it (`DetectionStage.judge_feeder`, in the
+worker and the evaluator alike): one `FeederOutages` per feeder state (its
+`to_dict` fits a Faust table keyed by feeder) hears every area's report::
 
-    findings = feeders.observe(batch.area, batch.feeder, latest_ts, result.findings)
+    findings = feeders.observe(report.area, report.feeder, report.ts, report.findings)
 
 `observe` returns the findings to publish: everything except outage
 findings passes through at once; an area's ``outage_area`` firing is held

@@ -1,14 +1,16 @@
-"""One area's detection step: the code the Faust worker and the evaluator both run.
+"""One area's detection step, inside the detection stage the worker and the evaluator drive.
 
 Why a single entry point: the evaluation harness must score *exactly* what
 runs in production. The worker keeps one `AreaState` per transformer area in
-a Faust table and calls `AreaPipeline.process` once per Kafka record (one
-area's batch); the evaluator calls the same method over a simulated stream.
+a Faust table; `DetectionStage` (``stage.py``) calls `AreaPipeline.process`
+once per Kafka record (one area's batch), in the worker and over a simulated
+stream alike.
 
 Order inside a batch: the data-quality screen first (duplicates and late
 readings are reported and dropped, skewed clocks re-stamped), then interval
-by interval, oldest first: faults (they decide whether the area is powered
-at all), theft signs, the energy balance, low-voltage zones, and finally the
+by interval, oldest first, every registered detector (``registry.py``: data
+quality, faults, theft signs, the energy balance, low-voltage zones), each
+through the one call of the contract (``contract.py``), and finally the
 meters' last values are stored for the next interval.
 
 Hot reload: the state holds no settings, so `reconfigure` swaps the

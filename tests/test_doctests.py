@@ -17,7 +17,7 @@ import pytest
 
 import gridwatch
 
-SKIP = ("gridwatch.tests", "gridwatch.__main__", "gridwatch.setup")
+SKIP = ("gridwatch.tests", "gridwatch.bench", "gridwatch.__main__", "gridwatch.setup")
 
 
 def modules_with_examples() -> list[str]:

@@ -14,29 +14,17 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from gridwatch.alerts.dispatcher import run_dispatcher
-from gridwatch.config import host_port, load_settings
+from gridwatch.config import load_settings
 from gridwatch.devstack.processes import base_config, batch, spawn, stop, wait_for, write_config
 from gridwatch.streams.stats import read_stats
 from gridwatch.streams.topics import bootstrap_servers
-from tests.helpers import WebhookReceiver
+from tests.helpers import T0, WebhookReceiver, publish
 
-T0 = 1_767_650_400.0  # 2026-01-05T22:00Z: the evening peak of simulated time
 LOW, HEALTHY = "F01-LOW", "F01-OK"
-
-
-def publish(url: str, messages: list[tuple[str, bytes]]) -> None:
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-publisher")
-    client.connect(*host_port(url, 1883))
-    client.loop_start()
-    for topic, payload in messages:
-        client.publish(topic, payload, qos=1).wait_for_publish(10)
-    client.loop_stop()
-    client.disconnect()
 
 
 def metric_series(metrics_url: str, selector: str) -> list[dict]:

@@ -46,7 +46,8 @@ def test_same_seed_same_bytes_in_another_process(tmp_path: Path) -> None:
     """Another process (other hash seed, other memory layout) writes the same bytes; a
     padded dictionary once leaked uninitialised memory into the file, so this matters."""
     first = _write_ci(tmp_path / "a.parquet")
-    code = ("import sys; from pathlib import Path; from tests.test_sim_stream import _write_ci; "
+    code = ("import sys; from pathlib import Path; "
+            "from tests.test_sensors_stream import _write_ci; "
             "print(_write_ci(Path(sys.argv[1])))")
     again = subprocess.run([sys.executable, "-c", code, str(tmp_path / "b.parquet")],
                            capture_output=True, text=True, check=True, cwd=ROOT,

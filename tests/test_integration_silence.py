@@ -23,7 +23,7 @@ from gridwatch.config import load_settings
 from gridwatch.devstack.processes import base_config, batch, spawn, stop, wait_for, write_config
 from gridwatch.streams.stats import read_stats
 from gridwatch.streams.topics import bootstrap_servers
-from gridwatch.tests.test_integration_pipeline import T0, publish
+from tests.helpers import T0, publish
 
 QUIET, BUSY = "F03-QUIET", "F03-BUSY"
 STEP = 900.0
