@@ -46,7 +46,7 @@ from ..config import ConfigError, Settings, load_settings
 from ..detectors.feeder import FeederOutages
 from ..detectors.stage import DetectionStage, FeederReport
 from ..detectors.state import AreaState
-from ..vocabulary.findings import Finding
+from ..vocabulary.findings import FIRING, Finding
 from ..vocabulary.measurements import PIPELINE, MetricPoint
 from ..vocabulary.schema import trusted_batch
 from .config_watch import ConfigWatcher
@@ -188,7 +188,7 @@ def create_app(settings: Settings, stats_path: str | None = None,
         for finding in findings:
             await alerts.send(key=(finding.area or finding.feeder).encode(),
                               value=finding.to_dict())
-            counters.count_finding(finding.kind, finding.status == "firing")
+            counters.count_finding(finding.kind, finding.status == FIRING)
 
     @app.agent(feeder_reports)
     async def judge_feeders(stream: faust.Stream) -> None:
