@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .faults import FaultView
 
 
-@dataclass
+@dataclass(slots=True)
 class Interval:
     """One interval of one area, and what the detectors that ran so far concluded about it."""
 
