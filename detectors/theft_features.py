@@ -1,0 +1,207 @@
+"""Per-meter theft features from daily energy, learned online one day at a time.
+
+Why these features: each describes something a meter shows when its
+register is bypassed, slowed or disconnected, and none depends on the meter
+model, the tariff or the size of the home, so they carry from a public
+theft data set to a utility's own AMI data:
+
+- ``drop``: how far the last week's use fell under the meter's own usual
+  level (log ratio, peer-normalised so a cold or a holiday week that every
+  meter shares is no drop); the deepest drop of the last year or so counts.
+- ``level_shifts``: the share of the meter's variance that comes from
+  persistent level changes rather than day-to-day noise (one minus half the
+  mean squared day-to-day step over the variance, i.e. the lag-one
+  autocorrelation). An honest home wanders around its level; a meter that is
+  bypassed for weeks and then reconnected moves in steps.
+- ``rhythm_loss``: how much of its own usual weekly rhythm the meter lost
+  (the weekday profile's share of the variance, long-run value minus the
+  recent one: a meter that never had a rhythm has none to lose); the
+  largest recent loss counts.
+- ``zero_runs``: share of days inside runs of three or more near-zero days
+  (under a tenth of the meter's usual level).
+- ``missing_runs``: share of days inside runs of two or more missing days;
+  an isolated missing day is a collection glitch, a run is a meter that
+  stopped reporting.
+- ``peer_level``: the meter's usual level against the median usual level of
+  its peers (log ratio). Which way it points is not known beforehand (a big
+  consumer has more to gain from stealing; a small one looks like a thief),
+  so the unsupervised risk leaves it out and only learning from inspections
+  (`gridwatch.detectors.theft_inspections`) uses it.
+
+State: a few floats per meter in named arrays (`_ARRAYS`, the layout of the
+`gridwatch.ext` kernel banks), so the worker can keep them as columns of the
+area state (`gridwatch.detectors.state.add_kernel_columns` / `bind_kernel`).
+Memory fades with a half-life of a year: a theft stopped long ago stops
+counting. The usual level follows the peer-normalised use with a 90-day
+half-life, the recent level with a 7-day one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gridwatch.detectors.consumption import peer_factor
+from gridwatch.ext import checks, layout
+from gridwatch.ext.pure_bank import PureBank
+
+FEATURES = ("drop", "level_shifts", "rhythm_loss", "zero_runs", "missing_runs", "peer_level")
+SIGNED_FEATURES = FEATURES[:-1]      # higher = riskier, known before seeing any label
+
+HALF_LIFE_USUAL_DAYS = 90.0
+HALF_LIFE_RECENT_DAYS = 7.0
+HALF_LIFE_HISTORY_DAYS = 365.0
+HALF_LIFE_RHYTHM_WEEKS = 8.0
+WARMUP_DAYS = 28
+FLOOR_KWH = 0.25          # keeps log ratios of near-empty homes finite and small
+NEAR_ZERO_SHARE = 0.1     # of the usual level
+NEAR_ZERO_KWH = 0.05
+ZERO_RUN_DAYS = 3
+MISSING_RUN_DAYS = 2
+
+
+def ew_weight(half_life: float) -> float:
+    """Weight of the newest value in an exponentially weighted mean of this half-life.
+
+    >>> round(ew_weight(1.0), 3)
+    0.5
+    """
+    return 1.0 - 0.5 ** (1.0 / half_life)
+
+
+class TheftFeatures(PureBank):
+    """Online theft features of a set of meters, one call per day for all of them.
+
+    `learn_one` takes one day's energy of every meter (NaN = missing) and
+    its weekday; `features` gives each feature per meter. A meter whose use
+    halves while its peers hold:
+
+    >>> tf = TheftFeatures(4)
+    >>> rng = np.random.default_rng(0)
+    >>> for day in range(120):
+    ...     use = 10.0 * (1 + 0.1 * rng.standard_normal(4))
+    ...     use[0] *= 0.5 if day >= 60 else 1.0
+    ...     use[1] = np.nan if 30 <= day < 35 else use[1]
+    ...     use[2] = 0.0 if 40 <= day < 44 else use[2]
+    ...     tf.learn_one(use, day % 7)
+    >>> f = tf.features()
+    >>> int(np.argmax(f["drop"])), int(np.argmax(f["missing_runs"])), int(np.argmax(f["zero_runs"]))
+    (0, 1, 2)
+    >>> tf.state_bytes <= 256
+    True
+    """
+
+    _ARRAYS = (
+        ("days", "f8", (), 0.0),             # days seen, present or not
+        ("present", "f8", (), 0.0),          # days with a reading
+        ("usual", "f8", (), np.nan),         # peer-normalised level, 90-day half-life
+        ("recent", "f8", (), np.nan),        # ... 7-day half-life
+        ("mean", "f8", (), np.nan),          # raw level, history half-life
+        ("var", "f8", (), 0.0),              # raw variance around it
+        ("step_sq", "f8", (), 0.0),          # mean squared day-to-day step
+        ("last", "f8", (), np.nan),          # previous day's reading (NaN if it was missing)
+        ("week", "f8", (7,), 0.0),           # relative deviation from `recent` per weekday
+        ("week_sq", "f8", (), 0.0),          # mean squared relative deviation
+        ("rhythm_usual", "f8", (), np.nan),  # long-run weekly-rhythm share
+        ("drop_peak", "f8", (), 0.0),
+        ("rhythm_loss_peak", "f8", (), 0.0),
+        ("zero_run", "f8", (), 0.0),         # current run of near-zero days
+        ("zero_share", "f8", (), 0.0),
+        ("missing_run", "f8", (), 0.0),      # current run of missing days
+        ("missing_share", "f8", (), 0.0),
+    )
+    _PARAMS = ()
+
+    def __init__(self, n_meters: int) -> None:
+        layout.allocate(self, n_meters)
+
+    def learn_one(self, kwh: np.ndarray, weekday: int) -> None:
+        """Fold one day in: `kwh` per meter (NaN = missing, negative is an error)."""
+        x = checks.readings("kwh", kwh, self.n_meters)
+        if np.any(x < 0):
+            raise ValueError(f"kwh: daily energy must be >= 0, got {x[x < 0][0]}")
+        if not 0 <= weekday < 7:
+            raise ValueError(f"weekday must be 0..6, got {weekday}")
+        ok = np.isfinite(x)
+        factor = peer_factor(np.where(ok, x, 0.0), self.usual, ok)
+        self.days += 1
+        self.present += ok
+        self._levels(x, ok, factor)
+        self._level_shifts(x, ok)
+        self._rhythm(x, ok, factor, weekday)
+        self._runs(x, ok, factor)
+        warm = self.present > WARMUP_DAYS
+        fade = 0.5 ** (1.0 / HALF_LIFE_HISTORY_DAYS)
+        self.drop_peak = np.where(warm, np.maximum(self.drop_peak * fade, self.drop_now()), 0.0)
+
+    def _levels(self, x: np.ndarray, ok: np.ndarray, factor: float) -> None:
+        first = ok & np.isnan(self.usual)
+        xn = x / factor
+        for name, half_life in (("usual", HALF_LIFE_USUAL_DAYS), ("recent", HALF_LIFE_RECENT_DAYS)):
+            level = np.where(first, xn, getattr(self, name))
+            w = np.maximum(ew_weight(half_life), 1.0 / np.maximum(self.present, 1.0))
+            setattr(self, name, np.where(ok, level + w * (xn - level), level))
+
+    def _level_shifts(self, x: np.ndarray, ok: np.ndarray) -> None:
+        w = np.maximum(ew_weight(HALF_LIFE_HISTORY_DAYS), 1.0 / np.maximum(self.present, 1.0))
+        mean = np.where(ok & np.isnan(self.mean), x, self.mean)
+        d = np.where(ok, x - mean, 0.0)
+        self.mean = np.where(ok, mean + w * d, mean)
+        self.var = np.where(ok, (1.0 - w) * (self.var + w * d * d), self.var)
+        stepped = ok & np.isfinite(self.last)
+        step = np.where(stepped, x - np.nan_to_num(self.last), 0.0)
+        ws = np.maximum(ew_weight(HALF_LIFE_HISTORY_DAYS), 1.0 / np.maximum(self.present - 1, 1.0))
+        self.step_sq = np.where(stepped, self.step_sq + ws * (step * step - self.step_sq),
+                                self.step_sq)
+        self.last = np.where(ok, x, np.nan)
+
+    def _rhythm(self, x: np.ndarray, ok: np.ndarray, factor: float, weekday: int) -> None:
+        expected = np.nan_to_num(self.recent) * factor
+        r = np.where(ok, (x - expected) / (expected + FLOOR_KWH), 0.0)
+        col = self.week[:, weekday]
+        self.week[:, weekday] = np.where(ok, col + ew_weight(HALF_LIFE_RHYTHM_WEEKS) * (r - col),
+                                         col)
+        self.week_sq = np.where(ok, self.week_sq + ew_weight(7 * HALF_LIFE_RHYTHM_WEEKS)
+                                * (r * r - self.week_sq), self.week_sq)
+        rhythm = self.rhythm_now()
+        warm = ok & (self.present > 2 * WARMUP_DAYS)
+        start = warm & np.isnan(self.rhythm_usual)
+        usual = np.where(start, rhythm, self.rhythm_usual)
+        self.rhythm_usual = np.where(
+            warm, usual + ew_weight(HALF_LIFE_HISTORY_DAYS) * (rhythm - usual), usual)
+        loss = np.where(warm, np.maximum(0.0, usual - rhythm), 0.0)
+        fade = 0.5 ** (1.0 / HALF_LIFE_HISTORY_DAYS)
+        self.rhythm_loss_peak = np.maximum(self.rhythm_loss_peak * fade, loss)
+
+    def _runs(self, x: np.ndarray, ok: np.ndarray, factor: float) -> None:
+        w = np.maximum(ew_weight(HALF_LIFE_HISTORY_DAYS), 1.0 / self.days)
+        usual = np.nan_to_num(self.usual) * factor
+        near_zero = ok & (x < np.maximum(NEAR_ZERO_SHARE * usual, NEAR_ZERO_KWH))
+        self.zero_run = np.where(near_zero, self.zero_run + 1.0, 0.0)
+        self.missing_run = np.where(ok, 0.0, self.missing_run + 1.0)
+        # a run counts all its days once it is long enough: the days before join it then
+        zero = np.where(self.zero_run == ZERO_RUN_DAYS, ZERO_RUN_DAYS,
+                        (self.zero_run > ZERO_RUN_DAYS).astype(float))
+        missing = np.where(self.missing_run == MISSING_RUN_DAYS, MISSING_RUN_DAYS,
+                           (self.missing_run > MISSING_RUN_DAYS).astype(float))
+        self.zero_share += w * (zero - self.zero_share)
+        self.missing_share += w * (missing - self.missing_share)
+
+    def drop_now(self) -> np.ndarray:
+        """Log ratio of each meter's usual to its recent level (> 0: it uses less than usual)."""
+        return np.nan_to_num(np.log((self.usual + FLOOR_KWH) / (self.recent + FLOOR_KWH)))
+
+    def rhythm_now(self) -> np.ndarray:
+        """Share of each meter's recent relative variation that its weekday profile explains."""
+        return np.minimum(1.0, np.mean(self.week ** 2, axis=1) / np.maximum(self.week_sq, 1e-12))
+
+    def features(self) -> dict[str, np.ndarray]:
+        """Each feature (see the module docstring) per meter; 0 for a meter not yet seen."""
+        var = np.maximum(self.var, 1e-12)
+        shifts = np.where(self.present > WARMUP_DAYS,
+                          np.clip(1.0 - self.step_sq / (2.0 * var), -1.0, 1.0), 0.0)
+        known = np.isfinite(self.usual)
+        peers = np.median(self.usual[known]) if known.any() else np.nan
+        peer_level = np.where(known, np.log((self.usual + FLOOR_KWH) / (peers + FLOOR_KWH)), 0.0)
+        return {"drop": self.drop_peak.copy(), "level_shifts": shifts,
+                "rhythm_loss": self.rhythm_loss_peak.copy(), "zero_runs": self.zero_share.copy(),
+                "missing_runs": self.missing_share.copy(), "peer_level": np.nan_to_num(peer_level)}
