@@ -30,11 +30,22 @@ from tqdm import tqdm
 from gridwatch.detectors.consumption import ConsumptionDrop
 from gridwatch.detectors.theft_features import FEATURES, SIGNED_FEATURES
 from gridwatch.detectors.theft_rank import WideTable, features_of, findings_risk, read_wide
-from gridwatch.detectors.theft_risk import percentiles, unsupervised_risk
+from gridwatch.detectors.theft_risk import peer_scores, unsupervised_risk
 
 DATA = Path(os.environ.get("GRIDWATCH_DATA", Path(__file__).resolve().parents[2]
                            / "shared" / "data")) / "sgcc_dev.csv"
 FOLDS = 5
+
+
+def percentiles(values: np.ndarray) -> np.ndarray:
+    """Mid-rank of each value among all of them, in (0, 1); equal values share their rank.
+
+    >>> percentiles(np.array([3.0, 1.0, 3.0, 2.0])).tolist()
+    [0.75, 0.125, 0.75, 0.375]
+    """
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    below = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return (below[inverse] + counts[inverse] / 2.0) / len(values)
 
 
 def auc(score: np.ndarray, label: np.ndarray) -> float:
@@ -103,7 +114,7 @@ def summary(score: np.ndarray, label: np.ndarray) -> dict[str, float]:
 def cross_validate(features: dict[str, np.ndarray], customers: list[str], label: np.ndarray,
                    seeds: list[int]) -> dict[str, object]:
     """Findings from four folds, AUC on the fifth, against the unsupervised AUC on it."""
-    unsupervised = unsupervised_risk(features)
+    unsupervised = unsupervised_risk(peer_scores(features))
     with_findings, without, gains = [], [], []
     for seed in tqdm(seeds, desc="theft CV seeds", file=sys.stderr, leave=False):
         fold = stratified_folds(label, seed)
@@ -132,17 +143,18 @@ def run(quick: bool = False, path: Path = DATA) -> dict[str, object]:
     flags = read_labels(path)
     label = np.array([flags[c] for c in table.customers])
     features = features_of(table)
+    scores = peer_scores(features)
     rng = np.random.default_rng(0)
     report: dict[str, object] = {
         "data": f"{path.name}: {len(label)} customers, {int(label.sum())} thieves, "
                 f"{len(table.days)} days",
-        "unsupervised": summary(unsupervised_risk(features), label),
+        "unsupervised": summary(unsupervised_risk(scores), label),
         "baselines": {
             "consumption_drop_cusum (previous)": summary(consumption_drop_risk(table), label),
             "random": summary(rng.random(len(label)), label)},
         "variants": {
             "with peer_level (high = risky)": summary(
-                unsupervised_risk(features, (*SIGNED_FEATURES, "peer_level")), label)},
+                unsupervised_risk(scores, (*SIGNED_FEATURES, "peer_level")), label)},
         "feature_auc": {name: round(auc(features[name], label), 3) for name in FEATURES},
     }
     seeds = [0, 1] if quick else [0, 1, 2, 3, 4]

@@ -6,12 +6,12 @@ live). Each closed inspection (theft confirmed, or a false alarm) is one
 labelled example; a small regularised logistic regression (River,
 `StandardScaler | LogisticRegression`, one `learn_one` per finding) learns
 the weights from them. Its probability is blended with the unsupervised
-risk, trusting the model more as findings accumulate, so a handful of
-findings cannot overturn the ranking and a few hundred can.
+risk in log-odds, trusting the model more as findings accumulate, so a
+handful of findings cannot overturn the ranking and a few hundred can.
 
-Inputs are the features' percentiles among the meters being ranked (scale
-free, bounded) plus the unsupervised risk itself, so the model starts from
-what the unsupervised ranking knows. A person sees why a meter ranks high:
+Inputs are the features' peer z-scores (`gridwatch.detectors.theft_risk`:
+scale free, bounded) plus the unsupervised log-odds, so the model starts
+from what the unsupervised ranking knows. A person sees why a meter ranks high:
 `contributions` gives each feature's share of the model's log-odds.
 Pure logic: the worker feeds it the features a meter had when its work
 order closed.
@@ -24,15 +24,17 @@ import math
 import numpy as np
 from river import linear_model, optim, preprocessing
 
+from gridwatch.detectors.theft_risk import logit
+
 PRIOR_FINDINGS = 20.0     # findings at which model and unsupervised risk weigh the same
 UNSUPERVISED = "unsupervised"
 
 
-def inspection_inputs(pct: dict[str, np.ndarray], unsupervised: np.ndarray,
+def inspection_inputs(scores: dict[str, np.ndarray], unsupervised: np.ndarray,
                       meter: int) -> dict[str, float]:
-    """The model's input for one meter: feature percentiles and the unsupervised risk."""
-    x = {name: float(values[meter]) for name, values in pct.items()}
-    x[UNSUPERVISED] = float(unsupervised[meter])
+    """The model's input for one meter: peer z-scores and the unsupervised log-odds."""
+    x = {name: float(values[meter]) for name, values in scores.items()}
+    x[UNSUPERVISED] = logit(float(unsupervised[meter]))
     return x
 
 
@@ -42,13 +44,13 @@ class InspectionLearner:
     >>> learner = InspectionLearner(seed=1)
     >>> for i in range(40):
     ...     thief = i % 2 == 0
-    ...     learner.learn_one({"drop": 0.8 if thief else 0.3, "zero_runs": 0.5,
-    ...                        "unsupervised": 0.5}, thief)
-    >>> p_thief = learner.predict_one({"drop": 0.8, "zero_runs": 0.5, "unsupervised": 0.5})
-    >>> p_honest = learner.predict_one({"drop": 0.3, "zero_runs": 0.5, "unsupervised": 0.5})
+    ...     learner.learn_one({"drop": 2.0 if thief else -0.5, "zero_runs": 0.5,
+    ...                        "unsupervised": 0.1}, thief)
+    >>> p_thief = learner.predict_one({"drop": 2.0, "zero_runs": 0.5, "unsupervised": 0.1})
+    >>> p_honest = learner.predict_one({"drop": -0.5, "zero_runs": 0.5, "unsupervised": 0.1})
     >>> p_thief > 0.5 > p_honest
     True
-    >>> max(learner.contributions({"drop": 0.8, "zero_runs": 0.5, "unsupervised": 0.5}).items(),
+    >>> max(learner.contributions({"drop": 2.0, "zero_runs": 0.5, "unsupervised": 0.1}).items(),
     ...     key=lambda kv: kv[1])[0]
     'drop'
     """
@@ -95,8 +97,14 @@ class InspectionLearner:
         return self.findings / (self.findings + PRIOR_FINDINGS)
 
     def blend(self, probability: float, unsupervised: float) -> float:
-        """Risk from the model's probability and the unsupervised risk, weighed by `trust`."""
+        """Risk from the model's probability and the unsupervised risk: their log-odds
+        weighed by `trust`.
+
+        >>> round(InspectionLearner().blend(0.9, 0.6), 3)
+        0.6
+        """
+        if not 0.0 < unsupervised < 1.0:
+            raise ValueError(f"blend: unsupervised risk {unsupervised} outside (0, 1)")
+        p = min(max(probability, 1e-6), 1.0 - 1e-6)
         t = self.trust()
-        if not (0.0 <= probability <= 1.0 and math.isfinite(unsupervised)):
-            raise ValueError(f"blend: probability {probability} or risk {unsupervised} invalid")
-        return t * probability + (1.0 - t) * unsupervised
+        return 1.0 / (1.0 + math.exp(-(t * logit(p) + (1.0 - t) * logit(unsupervised))))

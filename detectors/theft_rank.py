@@ -6,7 +6,7 @@ date; an empty cell is a missing day, and so is a calendar day without a
 column. Days are fed in date order, one at a time, to the same online theft
 features the worker keeps per meter (`gridwatch.detectors.theft_features`),
 the file's customers being each other's peers. The risk is the mean of the
-features' percentiles (`gridwatch.detectors.theft_risk`); with inspection
+features' peer z-scores (`gridwatch.detectors.theft_risk`); with inspection
 findings, a River model trained on the inspected customers re-ranks them all
 (`gridwatch.detectors.theft_inspections`). No area or energy-balance data
 is needed.
@@ -23,7 +23,7 @@ import numpy as np
 
 from gridwatch.detectors.theft_features import TheftFeatures
 from gridwatch.detectors.theft_inspections import InspectionLearner, inspection_inputs
-from gridwatch.detectors.theft_risk import feature_percentiles, percentiles, unsupervised_risk
+from gridwatch.detectors.theft_risk import peer_scores, unsupervised_risk
 
 FINDINGS = {"confirmed": True, "not_confirmed": False}
 FINDINGS_PASSES = 10
@@ -113,15 +113,15 @@ def _ordered(table: WideTable, risk: np.ndarray) -> list[tuple[str, float]]:
 def rank(table: WideTable) -> list[tuple[str, float]]:
     """(customer, risk) pairs, highest risk first (ties by customer id).
 
-    >>> days = [date(2024, 1, 1) + timedelta(days=d) for d in range(90)]
+    >>> days = [date(2024, 1, 1) + timedelta(days=d) for d in range(120)]
     >>> rng = np.random.default_rng(3)
-    >>> use = 10 * (1 + 0.1 * rng.standard_normal((6, 90)))
-    >>> use[5, 45:] *= 0.5
-    >>> ranked = rank(WideTable([f"c{i}" for i in range(6)], days, use))
-    >>> ranked[0][0], len({r for _, r in ranked}) > 1
-    ('c5', True)
+    >>> use = 10 * (1 + 0.1 * rng.standard_normal((12, 120)))
+    >>> use[11, 60:] *= 0.5
+    >>> ranked = rank(WideTable([f"c{i}" for i in range(12)], days, use))
+    >>> ranked[0][0], len({r for _, r in ranked}) == 12
+    ('c11', True)
     """
-    return _ordered(table, unsupervised_risk(features_of(table)))
+    return _ordered(table, unsupervised_risk(peer_scores(features_of(table))))
 
 
 def rank_with_findings(table: WideTable, findings: dict[str, bool],
@@ -139,15 +139,15 @@ def findings_risk(features: dict[str, np.ndarray], customers: list[str],
                   findings: dict[str, bool], seed: int = 0) -> np.ndarray:
     """Risk of every customer from a `InspectionLearner` trained on `findings` (several
     shuffled passes: a file of findings is a batch), blended with the unsupervised risk."""
-    pct = feature_percentiles(features)
-    prior = unsupervised_risk(pct)
-    inputs = [inspection_inputs(pct, prior, i) for i in range(len(customers))]
+    scores = peer_scores(features)
+    prior = unsupervised_risk(scores)
+    inputs = [inspection_inputs(scores, prior, i) for i in range(len(customers))]
     index = {c: i for i, c in enumerate(customers)}
     learner = InspectionLearner(seed=seed)
     learner.learn_many([(inputs[index[c]], confirmed) for c, confirmed in findings.items()],
                        FINDINGS_PASSES)
-    model = percentiles(np.array([learner.predict_one(x) for x in inputs]))
-    return np.array([learner.blend(m, p) for m, p in zip(model, prior, strict=True)])
+    return np.array([learner.blend(learner.predict_one(x), p) for x, p in zip(inputs, prior,
+                                                                               strict=True)])
 
 
 def read_findings(lines: Iterable[str], source: str = "<findings>") -> dict[str, bool]:
