@@ -124,14 +124,15 @@ def rank(table: WideTable) -> list[tuple[str, float]]:
     return _ordered(table, unsupervised_risk(peer_scores(features_of(table))))
 
 
-def rank_with_findings(table: WideTable, findings: dict[str, bool],
-                       seed: int = 0) -> list[tuple[str, float]]:
+def rank_with_findings(table: WideTable, findings: dict[str, bool], seed: int = 0,
+                       source: str = "<findings>") -> list[tuple[str, float]]:
     """Every customer re-ranked by a model trained on the inspected ones (`findings`:
     customer -> theft confirmed), blended with the unsupervised risk."""
     customers = set(table.customers)
     unknown = [c for c in findings if c not in customers]
     if unknown:
-        raise ValueError(f"findings name customers not in the file: {', '.join(unknown[:5])}")
+        raise ValueError(f"{source}: {len(unknown)} customers not in the consumption file, "
+                         f"e.g. {', '.join(map(repr, unknown[:5]))}")
     return _ordered(table, findings_risk(features_of(table), table.customers, findings, seed))
 
 
