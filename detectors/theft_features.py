@@ -28,9 +28,12 @@ theft data set to a utility's own AMI data:
   so the unsupervised risk leaves it out and only learning from inspections
   (`gridwatch.detectors.theft_inspections`) uses it.
 
-State: a few floats per meter in named arrays (`_ARRAYS`, the layout of the
-`gridwatch.ext` kernel banks), so the worker can keep them as columns of the
-area state (`gridwatch.detectors.state.add_kernel_columns` / `bind_kernel`).
+State: 23 floats (184 bytes) per meter in named arrays (`_ARRAYS`, the
+layout of the `gridwatch.ext` kernel banks), so the worker keeps them as
+columns of the area state: ``add_kernel_columns("theft_", TheftFeatures, {})``
+once, ``bind_kernel(table, "theft_", extractor)`` per area, then one
+`learn_one` per day with the day's energy of the area's meters (NaN for a
+meter that did not report) and `features` for the evidence.
 Memory fades with a half-life of a year: a theft stopped long ago stops
 counting. The usual level follows the peer-normalised use with a 90-day
 half-life, the recent level with a 7-day one.
@@ -86,7 +89,10 @@ class TheftFeatures(PureBank):
     >>> f = tf.features()
     >>> int(np.argmax(f["drop"])), int(np.argmax(f["missing_runs"])), int(np.argmax(f["zero_runs"]))
     (0, 1, 2)
-    >>> tf.state_bytes <= 256
+    >>> tf.state_bytes
+    184
+    >>> again = TheftFeatures.from_bytes(tf.to_bytes())   # as a Faust table stores it
+    >>> bool(np.array_equal(again.features()["drop"], f["drop"]))
     True
     """
 

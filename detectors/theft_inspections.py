@@ -88,6 +88,15 @@ class InspectionLearner:
         return {name: float(self.model.weights.get(name, 0.0) * value)
                 for name, value in scaled.items()}
 
+    def reasons(self, x: dict[str, float], top: int = 3) -> list[tuple[str, float]]:
+        """The `top` inputs pushing this meter's risk up most, for the alert's evidence.
+
+        >>> InspectionLearner().reasons({"drop": 1.0})
+        [('drop', 0.0)]
+        """
+        ranked = sorted(self.contributions(x).items(), key=lambda kv: -kv[1])
+        return [(name, round(value, 3)) for name, value in ranked[:top]]
+
     def trust(self) -> float:
         """Weight of the model against the unsupervised risk, growing with findings.
 
