@@ -153,6 +153,8 @@ def run(quick: bool = False, path: Path = DATA) -> dict[str, object]:
             "consumption_drop_cusum (previous)": summary(consumption_drop_risk(table), label),
             "random": summary(rng.random(len(label)), label)},
         "variants": {
+            "mean percentile of the signed features (first try)": summary(
+                np.mean([percentiles(features[n]) for n in SIGNED_FEATURES], axis=0), label),
             "with peer_level (high = risky)": summary(
                 unsupervised_risk(scores, (*SIGNED_FEATURES, "peer_level")), label)},
         "feature_auc": {name: round(auc(features[name], label), 3) for name in FEATURES},
