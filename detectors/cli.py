@@ -113,7 +113,7 @@ def run_theft_rank(args: argparse.Namespace, stdout: TextIO | None = None) -> in
                 table = read_wide(handle, args.file)
         findings = None
         if args.findings:
-            with open(args.findings, newline="") as handle:
+            with open(args.findings, newline="", encoding="utf-8-sig") as handle:
                 findings = read_findings(handle, args.findings)
         ranked = (rank(table) if findings is None
                   else rank_with_findings(table, findings, source=args.findings))
