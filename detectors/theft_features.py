@@ -11,8 +11,18 @@ theft data set to a utility's own AMI data:
 - ``level_shifts``: the share of the meter's variance that comes from
   persistent level changes rather than day-to-day noise (one minus half the
   mean squared day-to-day step over the variance, i.e. the lag-one
-  autocorrelation). An honest home wanders around its level; a meter that is
-  bypassed for weeks and then reconnected moves in steps.
+  autocorrelation), on peer-normalised use so that a season every meter
+  shares is no shift. An honest home wanders around its level; a meter that
+  is bypassed for weeks and then reconnected moves in steps.
+- ``level_wander``: how far the meter's weekly level strays from its own
+  yearly level (standard deviation of the log ratio, peer-normalised). A
+  theft starts and, once found, ends: both move the level for weeks, in
+  either direction, where ``drop`` sees only the fall.
+- ``variability``: the spread of the daily use around the meter's own
+  yearly level (standard deviation of the log of peer-normalised use). A
+  register bypassed on some days and not on others, or read and corrected
+  by hand, is erratic; the log makes it scale free and lets near-empty days
+  count.
 - ``rhythm_loss``: how much of its own usual weekly rhythm the meter lost
   (the weekday profile's share of the variance, long-run value minus the
   recent one: a meter that never had a rhythm has none to lose); the
@@ -28,7 +38,7 @@ theft data set to a utility's own AMI data:
   so the unsupervised risk leaves it out and only learning from inspections
   (`gridwatch.detectors.theft_inspections`) uses it.
 
-State: 23 floats (184 bytes) per meter in named arrays (`_ARRAYS`, the
+State: 27 floats (216 bytes) per meter in named arrays (`_ARRAYS`, the
 layout of the `gridwatch.ext` kernel banks), so the worker keeps them as
 columns of the area state: ``add_kernel_columns("theft_", TheftFeatures, {})``
 once, ``bind_kernel(table, "theft_", extractor)`` per area, then one
@@ -47,7 +57,8 @@ from gridwatch.detectors.consumption import peer_factor
 from gridwatch.ext import checks, layout
 from gridwatch.ext.pure_bank import PureBank
 
-FEATURES = ("drop", "level_shifts", "rhythm_loss", "zero_runs", "missing_runs", "peer_level")
+FEATURES = ("drop", "level_shifts", "level_wander", "variability", "rhythm_loss", "zero_runs",
+            "missing_runs", "peer_level")
 SIGNED_FEATURES = FEATURES[:-1]      # higher = riskier, known before seeing any label
 
 HALF_LIFE_USUAL_DAYS = 90.0
@@ -90,7 +101,7 @@ class TheftFeatures(PureBank):
     >>> int(np.argmax(f["drop"])), int(np.argmax(f["missing_runs"])), int(np.argmax(f["zero_runs"]))
     (0, 1, 2)
     >>> tf.state_bytes
-    184
+    216
     >>> again = TheftFeatures.from_bytes(tf.to_bytes())   # as a Faust table stores it
     >>> bool(np.array_equal(again.features()["drop"], f["drop"]))
     True
@@ -101,8 +112,8 @@ class TheftFeatures(PureBank):
         ("present", "f8", (), 0.0),          # days with a reading
         ("usual", "f8", (), np.nan),         # peer-normalised level, 90-day half-life
         ("recent", "f8", (), np.nan),        # ... 7-day half-life
-        ("mean", "f8", (), np.nan),          # raw level, history half-life
-        ("var", "f8", (), 0.0),              # raw variance around it
+        ("mean", "f8", (), np.nan),          # peer-normalised level, history half-life
+        ("var", "f8", (), 0.0),              # variance around it
         ("step_sq", "f8", (), 0.0),          # mean squared day-to-day step
         ("last", "f8", (), np.nan),          # previous day's reading (NaN if it was missing)
         ("week", "f8", (7,), 0.0),           # relative deviation from `recent` per weekday
@@ -114,6 +125,10 @@ class TheftFeatures(PureBank):
         ("zero_share", "f8", (), 0.0),
         ("missing_run", "f8", (), 0.0),      # current run of missing days
         ("missing_share", "f8", (), 0.0),
+        ("log_mean", "f8", (), np.nan),      # log of peer-normalised use, history half-life
+        ("log_var", "f8", (), 0.0),          # its variance
+        ("wander_mean", "f8", (), np.nan),   # log of the recent level, history half-life
+        ("wander_var", "f8", (), 0.0),       # its variance
     )
     _PARAMS = ()
 
@@ -132,7 +147,8 @@ class TheftFeatures(PureBank):
         self.days += 1
         self.present += ok
         self._levels(x, ok, factor)
-        self._level_shifts(x, ok)
+        self._level_shifts(x / factor, ok)
+        self._spread(x / factor, ok)
         self._rhythm(x, ok, factor, weekday)
         self._runs(x, ok, factor)
         warm = self.present > WARMUP_DAYS
@@ -147,18 +163,32 @@ class TheftFeatures(PureBank):
             w = np.maximum(ew_weight(half_life), 1.0 / np.maximum(self.present, 1.0))
             setattr(self, name, np.where(ok, level + w * (xn - level), level))
 
-    def _level_shifts(self, x: np.ndarray, ok: np.ndarray) -> None:
-        w = np.maximum(ew_weight(HALF_LIFE_HISTORY_DAYS), 1.0 / np.maximum(self.present, 1.0))
-        mean = np.where(ok & np.isnan(self.mean), x, self.mean)
+    def _history_weight(self) -> np.ndarray:
+        return np.maximum(ew_weight(HALF_LIFE_HISTORY_DAYS), 1.0 / np.maximum(self.present, 1.0))
+
+    def _track(self, mean_name: str, var_name: str, x: np.ndarray, ok: np.ndarray) -> None:
+        """Exponentially weighted mean and variance (history half-life) of `x` where `ok`."""
+        w = self._history_weight()
+        mean = getattr(self, mean_name)
+        mean = np.where(ok & np.isnan(mean), x, mean)
         d = np.where(ok, x - mean, 0.0)
-        self.mean = np.where(ok, mean + w * d, mean)
-        self.var = np.where(ok, (1.0 - w) * (self.var + w * d * d), self.var)
+        setattr(self, mean_name, np.where(ok, mean + w * d, mean))
+        setattr(self, var_name, np.where(ok, (1.0 - w) * (getattr(self, var_name) + w * d * d),
+                                         getattr(self, var_name)))
+
+    def _level_shifts(self, x: np.ndarray, ok: np.ndarray) -> None:
+        self._track("mean", "var", x, ok)
         stepped = ok & np.isfinite(self.last)
         step = np.where(stepped, x - np.nan_to_num(self.last), 0.0)
         ws = np.maximum(ew_weight(HALF_LIFE_HISTORY_DAYS), 1.0 / np.maximum(self.present - 1, 1.0))
         self.step_sq = np.where(stepped, self.step_sq + ws * (step * step - self.step_sq),
                                 self.step_sq)
         self.last = np.where(ok, x, np.nan)
+
+    def _spread(self, x: np.ndarray, ok: np.ndarray) -> None:
+        self._track("log_mean", "log_var", np.log(np.where(ok, x, 0.0) + FLOOR_KWH), ok)
+        self._track("wander_mean", "wander_var", np.log(np.nan_to_num(self.recent) + FLOOR_KWH),
+                    ok)
 
     def _rhythm(self, x: np.ndarray, ok: np.ndarray, factor: float, weekday: int) -> None:
         expected = np.nan_to_num(self.recent) * factor
@@ -208,6 +238,9 @@ class TheftFeatures(PureBank):
         known = np.isfinite(self.usual)
         peers = np.median(self.usual[known]) if known.any() else np.nan
         peer_level = np.where(known, np.log((self.usual + FLOOR_KWH) / (peers + FLOOR_KWH)), 0.0)
+        warm = self.present > WARMUP_DAYS
         return {"drop": self.drop_peak.copy(), "level_shifts": shifts,
+                "level_wander": np.where(warm, np.sqrt(self.wander_var), 0.0),
+                "variability": np.where(warm, np.sqrt(self.log_var), 0.0),
                 "rhythm_loss": self.rhythm_loss_peak.copy(), "zero_runs": self.zero_share.copy(),
                 "missing_runs": self.missing_share.copy(), "peer_level": np.nan_to_num(peer_level)}

@@ -23,8 +23,8 @@ from gridwatch.detectors.theft_features import SIGNED_FEATURES
 CLIP_Z = 3.0
 MAD_TO_SIGMA = 1.4826
 # smallest difference that means something, per feature (its units)
-SCALE_FLOORS = {"drop": 0.05, "level_shifts": 0.05, "rhythm_loss": 0.02, "zero_runs": 0.01,
-                "missing_runs": 0.01, "peer_level": 0.1}
+SCALE_FLOORS = {"drop": 0.05, "level_shifts": 0.05, "level_wander": 0.02, "variability": 0.02,
+                "rhythm_loss": 0.02, "zero_runs": 0.01, "missing_runs": 0.01, "peer_level": 0.1}
 
 
 def peer_scores(features: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
