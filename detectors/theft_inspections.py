@@ -5,9 +5,14 @@ depends on the utility (how its thieves steal, how its honest customers
 live). Each closed inspection (theft confirmed, or a false alarm) is one
 labelled example; a small regularised logistic regression (River,
 `StandardScaler | LogisticRegression`, one `learn_one` per finding) learns
-the weights from them. Its probability is blended with the unsupervised
-risk in log-odds, trusting the model more as findings accumulate, so a
-handful of findings cannot overturn the ranking and a few hundred can.
+the weights from them. Its L2 penalty is small (0.001 per update): River
+applies it at every update, so over a file of findings replayed many times
+the 0.05 first used acted as a strong prior that kept the weights near zero
+and left most of what the findings say unlearned (cross-validated AUC on
+real SGCC customers 0.80 with it, 0.83-0.84 for 0 to 0.003). Its
+probability is blended with the unsupervised risk in log-odds, trusting
+the model more as findings accumulate, so a handful of findings cannot
+overturn the ranking and a few hundred can.
 
 Inputs are the features' peer z-scores (`gridwatch.detectors.theft_risk`:
 scale free, bounded) plus the unsupervised log-odds, so the model starts
@@ -55,7 +60,7 @@ class InspectionLearner:
     'drop'
     """
 
-    def __init__(self, l2: float = 0.05, learning_rate: float = 0.05, seed: int = 0) -> None:
+    def __init__(self, l2: float = 0.001, learning_rate: float = 0.05, seed: int = 0) -> None:
         self.scaler = preprocessing.StandardScaler()
         self.model = linear_model.LogisticRegression(optimizer=optim.SGD(learning_rate), l2=l2,
                                                      intercept_lr=learning_rate)

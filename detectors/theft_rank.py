@@ -26,7 +26,7 @@ from gridwatch.detectors.theft_inspections import InspectionLearner, inspection_
 from gridwatch.detectors.theft_risk import peer_scores, unsupervised_risk
 
 FINDINGS = {"confirmed": True, "not_confirmed": False}
-FINDINGS_PASSES = 10
+FINDINGS_PASSES = 100    # replays of a findings file: enough for SGD to converge
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%Y%m%d", "%d.%m.%Y")
 
 
