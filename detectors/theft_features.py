@@ -11,18 +11,19 @@ theft data set to a utility's own AMI data:
 - ``level_shifts``: the share of the meter's variance that comes from
   persistent level changes rather than day-to-day noise (one minus half the
   mean squared day-to-day step over the variance, i.e. the lag-one
-  autocorrelation), on peer-normalised use so that a season every meter
-  shares is no shift. An honest home wanders around its level; a meter that
-  is bypassed for weeks and then reconnected moves in steps.
+  autocorrelation), on the meter's share of the day's median use of its
+  peers, so a season every meter shares is no shift. An honest home wanders
+  around its level; a meter bypassed for weeks and then reconnected moves
+  in steps.
 - ``level_wander``: how far the meter's weekly level strays from its own
-  yearly level (standard deviation of the log ratio, peer-normalised). A
-  theft starts and, once found, ends: both move the level for weeks, in
-  either direction, where ``drop`` sees only the fall.
+  yearly level (standard deviation of the log of its weekly share of the
+  peers' median, 0.25 kWh added as for ``drop``). A theft starts and, once
+  found, ends: both move the level for weeks, in either direction, where
+  ``drop`` sees only the fall.
 - ``variability``: the spread of the daily use around the meter's own
-  yearly level (standard deviation of the log of peer-normalised use). A
-  register bypassed on some days and not on others, or read and corrected
-  by hand, is erratic; the log makes it scale free and lets near-empty days
-  count.
+  yearly level (standard deviation of the log of its daily share, the same
+  0.25 kWh added). A register bypassed on some days and not on others is
+  erratic; the log makes it scale free and lets near-empty days count.
 - ``rhythm_loss``: how much of its own usual weekly rhythm the meter lost
   (the weekday profile's share of the variance, long-run value minus the
   recent one: a meter that never had a rhythm has none to lose); the
@@ -38,7 +39,7 @@ theft data set to a utility's own AMI data:
   so the unsupervised risk leaves it out and only learning from inspections
   (`gridwatch.detectors.theft_inspections`) uses it.
 
-State: 27 floats (216 bytes) per meter in named arrays (`_ARRAYS`, the
+State: 28 floats (224 bytes) per meter in named arrays (`_ARRAYS`, the
 layout of the `gridwatch.ext` kernel banks), so the worker keeps them as
 columns of the area state: ``add_kernel_columns("theft_", TheftFeatures, {})``
 once, ``bind_kernel(table, "theft_", extractor)`` per area, then one
@@ -73,6 +74,19 @@ ZERO_RUN_DAYS = 3
 MISSING_RUN_DAYS = 2
 
 
+def peer_median(kwh: np.ndarray, ok: np.ndarray) -> float:
+    """The day's median use of the meters that reported (at least `NEAR_ZERO_KWH`).
+
+    Why the day's median and not the peer factor against the meters' usual
+    levels: those levels adapt, so a season every meter shares leaks back in
+    as they catch up with it; divided by the day's median it cancels exactly.
+
+    >>> peer_median(np.array([2.0, 4.0, 8.0, np.nan]), np.array([True, True, True, False]))
+    4.0
+    """
+    return max(float(np.median(kwh[ok])), NEAR_ZERO_KWH) if ok.any() else 1.0
+
+
 def ew_weight(half_life: float) -> float:
     """Weight of the newest value in an exponentially weighted mean of this half-life.
 
@@ -101,7 +115,7 @@ class TheftFeatures(PureBank):
     >>> int(np.argmax(f["drop"])), int(np.argmax(f["missing_runs"])), int(np.argmax(f["zero_runs"]))
     (0, 1, 2)
     >>> tf.state_bytes
-    216
+    224
     >>> again = TheftFeatures.from_bytes(tf.to_bytes())   # as a Faust table stores it
     >>> bool(np.array_equal(again.features()["drop"], f["drop"]))
     True
@@ -112,7 +126,7 @@ class TheftFeatures(PureBank):
         ("present", "f8", (), 0.0),          # days with a reading
         ("usual", "f8", (), np.nan),         # peer-normalised level, 90-day half-life
         ("recent", "f8", (), np.nan),        # ... 7-day half-life
-        ("mean", "f8", (), np.nan),          # peer-normalised level, history half-life
+        ("mean", "f8", (), np.nan),          # use / day's peer median, history half-life
         ("var", "f8", (), 0.0),              # variance around it
         ("step_sq", "f8", (), 0.0),          # mean squared day-to-day step
         ("last", "f8", (), np.nan),          # previous day's reading (NaN if it was missing)
@@ -125,9 +139,10 @@ class TheftFeatures(PureBank):
         ("zero_share", "f8", (), 0.0),
         ("missing_run", "f8", (), 0.0),      # current run of missing days
         ("missing_share", "f8", (), 0.0),
-        ("log_mean", "f8", (), np.nan),      # log of peer-normalised use, history half-life
+        ("log_mean", "f8", (), np.nan),      # log of use / `peer_median`, history half-life
         ("log_var", "f8", (), 0.0),          # its variance
-        ("wander_mean", "f8", (), np.nan),   # log of the recent level, history half-life
+        ("week_share", "f8", (), np.nan),    # use / the day's `peer_median`, 7-day half-life
+        ("wander_mean", "f8", (), np.nan),   # log of it, history half-life
         ("wander_var", "f8", (), 0.0),       # its variance
     )
     _PARAMS = ()
@@ -147,8 +162,9 @@ class TheftFeatures(PureBank):
         self.days += 1
         self.present += ok
         self._levels(x, ok, factor)
-        self._level_shifts(x / factor, ok)
-        self._spread(x / factor, ok)
+        median = peer_median(x, ok)
+        self._level_shifts(x / median, ok)
+        self._spread(x / median, ok, FLOOR_KWH / median)
         self._rhythm(x, ok, factor, weekday)
         self._runs(x, ok, factor)
         warm = self.present > WARMUP_DAYS
@@ -185,10 +201,13 @@ class TheftFeatures(PureBank):
                                 self.step_sq)
         self.last = np.where(ok, x, np.nan)
 
-    def _spread(self, x: np.ndarray, ok: np.ndarray) -> None:
-        self._track("log_mean", "log_var", np.log(np.where(ok, x, 0.0) + FLOOR_KWH), ok)
-        self._track("wander_mean", "wander_var", np.log(np.nan_to_num(self.recent) + FLOOR_KWH),
-                    ok)
+    def _spread(self, share: np.ndarray, ok: np.ndarray, floor: float) -> None:
+        self._track("log_mean", "log_var", np.log(np.where(ok, share, 0.0) + floor), ok)
+        week = np.where(ok & np.isnan(self.week_share), share, self.week_share)
+        w = np.maximum(ew_weight(HALF_LIFE_RECENT_DAYS), 1.0 / np.maximum(self.present, 1.0))
+        self.week_share = np.where(ok, week + w * (share - week), week)
+        self._track("wander_mean", "wander_var",
+                    np.log(np.nan_to_num(self.week_share) + floor), ok)
 
     def _rhythm(self, x: np.ndarray, ok: np.ndarray, factor: float, weekday: int) -> None:
         expected = np.nan_to_num(self.recent) * factor
