@@ -156,7 +156,11 @@ def run(quick: bool = False, path: Path = DATA) -> dict[str, object]:
             "mean percentile of the signed features (first try)": summary(
                 np.mean([percentiles(features[n]) for n in SIGNED_FEATURES], axis=0), label),
             "with peer_level (high = risky)": summary(
-                unsupervised_risk(scores, (*SIGNED_FEATURES, "peer_level")), label)},
+                unsupervised_risk(scores, (*SIGNED_FEATURES, "peer_level")), label),
+            "without level_wander and variability": summary(
+                unsupervised_risk(scores, tuple(n for n in SIGNED_FEATURES
+                                                if n not in ("level_wander", "variability"))),
+                label)},
         "feature_auc": {name: round(auc(features[name], label), 3) for name in FEATURES},
     }
     seeds = [0, 1] if quick else [0, 1, 2, 3, 4]
