@@ -10,7 +10,7 @@ import sys
 from typing import TextIO
 
 from .scoring import DEFAULT_SCORER, SCORERS, make_scorer
-from .theft_rank import rank, read_wide
+from .theft_rank import rank, rank_with_findings, read_findings, read_wide
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,6 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "risk first.")
     ranked.add_argument("file", metavar="FILE", help="wide CSV ('-' for stdin)")
     ranked.add_argument("--json", action="store_true", help="JSON list instead of CSV")
+    ranked.add_argument("--findings", metavar="FINDINGS.csv",
+                        help="inspection results, header 'customer,finding' with finding "
+                             "'confirmed' or 'not_confirmed': re-rank every customer with a "
+                             "model trained on the inspected ones")
     ranked.set_defaults(func=run_theft_rank)
     theft.set_defaults(func=lambda args: theft.print_help() or 2)
 
@@ -107,10 +111,15 @@ def run_theft_rank(args: argparse.Namespace, stdout: TextIO | None = None) -> in
         else:
             with open(args.file, newline="") as handle:
                 table = read_wide(handle, args.file)
+        findings = None
+        if args.findings:
+            with open(args.findings, newline="", encoding="utf-8-sig") as handle:
+                findings = read_findings(handle, args.findings)
+        ranked = (rank(table) if findings is None
+                  else rank_with_findings(table, findings, source=args.findings))
     except (OSError, ValueError) as exc:
         print(f"gridwatch theft rank: {exc}", file=sys.stderr)
         return 2
-    ranked = rank(table)
     if args.json:
         print(json.dumps([{"customer": c, "risk": round(r, 6)} for c, r in ranked]),
               file=stdout)
