@@ -10,6 +10,7 @@ from river.base import AnomalyDetector
 from gridwatch.ext.hst import HalfSpaceTreesAPI
 from gridwatch.ext.pure_balance import LossAttribution
 from gridwatch.ext.pure_change import Cusum, PageHinkley
+from gridwatch.ext.pure_context import ContextCore
 from gridwatch.ext.pure_hst import HSTCore
 from gridwatch.ext.pure_seasonal import SeasonalBaseline
 from gridwatch.ext.pure_stats import EWStats, MeanVar, RollingMeanVar
@@ -29,6 +30,7 @@ __all__ = [
     "IMPLEMENTATION",
     "QUALIFIED",
     "UNMONITORED",
+    "ContextCore",
     "Cusum",
     "EWStats",
     "HalfSpaceTrees",
