@@ -13,7 +13,8 @@ each labelled span), 15 % probation, every detection outside a window a
 false positive weighted by the scaled sigmoid, one threshold per detector and
 profile over the whole corpus, normalised so null = 0 and perfect = 100.
 
-Detectors: ``ours`` (`gridwatch score`'s default), River's HalfSpaceTrees
+Detectors: ``ours`` (`gridwatch score`'s default), the previous default
+``robust-likelihood``, River's HalfSpaceTrees
 behind a MinMaxScaler (as `bench.nab`), a windowed Gaussian (NAB's
 baseline: tail probability of the value against the mean and deviation of
 the last 6,400 values, refreshed every 100), ``random`` and ``null``.
@@ -124,14 +125,16 @@ def injected_corpus(data: Path, quick: bool) -> list[LabelledStream]:
     return streams[:QUICK_FILES[INJECTED]] if quick else streams
 
 
-def score_ours(stream: LabelledStream) -> np.ndarray:
-    """`gridwatch score`'s default scorer, score before learn, as the CLI runs it."""
-    scorer = make_scorer(DEFAULT_SCORER, {})
-    out = np.empty(len(stream.values))
-    for i, x in enumerate(stream.values.tolist()):
-        out[i] = scorer.score_one(x)
-        scorer.learn_one(x)
-    return out
+def gridwatch_scorer(name: str) -> Callable[[LabelledStream], np.ndarray]:
+    """Scores of a `gridwatch score` scorer with its defaults, score before learn, as the CLI."""
+    def run(stream: LabelledStream) -> np.ndarray:
+        scorer = make_scorer(name, {})
+        out = np.empty(len(stream.values))
+        for i, x in enumerate(stream.values.tolist()):
+            out[i] = scorer.score_one(x)
+            scorer.learn_one(x)
+        return out
+    return run
 
 
 def score_windowed_gaussian(stream: LabelledStream) -> np.ndarray:
@@ -154,7 +157,8 @@ def score_null(stream: LabelledStream) -> np.ndarray:
 
 
 DETECTORS: dict[str, Callable[[LabelledStream], np.ndarray]] = {
-    "ours": score_ours,
+    "ours": gridwatch_scorer(DEFAULT_SCORER),
+    "robust-likelihood (previous default)": gridwatch_scorer("robust-likelihood"),
     "river-hst": score_river_hst,
     "windowed-gaussian": score_windowed_gaussian,
     "random": score_random,
@@ -226,9 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     for corpus, entry in result["corpora"].items():
         print(f"{corpus}: {entry['files']} files, {entry['rows']} rows, "
               f"{entry['windows']} windows")
-        print(f"  {'detector':20s}" + "".join(f"{p:>22s}" for p in PROFILES))
+        print(f"  {'detector':38s}" + "".join(f"{p:>20s}" for p in PROFILES))
         for name, by_profile in entry["scores"].items():
-            print(f"  {name:20s}" + "".join(f"{by_profile[p]:22.2f}" for p in PROFILES))
+            print(f"  {name:38s}" + "".join(f"{by_profile[p]:20.2f}" for p in PROFILES))
     return 0
 
 

@@ -220,13 +220,20 @@ class ContextSurprise:
        Counts never fade: what the stream has done before stays normal.
        Discrete and quantised streams are handled naturally: a routine jump
        between known levels is a known transition.
-    3. Likelihood: the mean surprise of the last `short` values against the
-       stream's long-run mean and deviation of surprise (floor `sd_floor`),
-       as a Gaussian tail ``p``; the score is ``log(p) / log(1e-10)``, capped
-       at 1, so it is graded rather than saturated.
+    3. Likelihood: this surprise, and the mean of the last `short`, as z
+       against the stream's long-run mean and deviation of surprise (floor
+       `sd_floor`; the window's deviation is that of a mean), whichever is
+       larger: a lone new value and a run of mildly odd ones both count. The
+       score is ``log(p) / log(1e-10)`` of the Gaussian tail ``p`` of z,
+       capped at 1, so it is graded rather than saturated.
     4. Rest: after a score of at least `alarm`, the next `rest` scores are
-       multiplied by `quiet_factor`: a sustained change gives a short burst,
-       then settles while the new behaviour is learned.
+       multiplied by `quiet_factor`, unless their z clears a bar that starts
+       at the z of that alarm and falls to 0 over the rest (such a value
+       starts a new rest), as ARTime's masking does: a sustained change gives
+       a short burst, then settles while the new behaviour is learned.
+
+    Defaults were tuned on the appliance-power and SKAB streams of
+    ``shared/data/streams`` (see `bench.real_scorers` and the README).
 
     The hot loop is the `gridwatch.ext` kernel (Cython, with a pure-Python
     twin giving identical scores).
@@ -241,9 +248,9 @@ class ContextSurprise:
     """
 
     def __init__(self, levels: int = 8, quantile: float = 0.02, quantile_rate: float = 0.01,
-                 short: int = 1, long: int = 300, sd_floor: float = 0.05, warm: int = 30,
+                 short: int = 10, long: int = 300, sd_floor: float = 0.05, warm: int = 30,
                  probation: int = 100, alarm: float = 0.5, rest: int = 100,
-                 quiet_factor: float = 0.5) -> None:
+                 quiet_factor: float = 0.25) -> None:
         if levels < 2 or short < 1 or long < 1 or warm < 2 or rest < 0:
             raise ValueError("levels >= 2, short >= 1, long >= 1, warm >= 2 and rest >= 0 "
                              "are required")
@@ -306,9 +313,9 @@ class ScorerSpec:
 SCORERS: dict[str, ScorerSpec] = {
     "context-surprise": ScorerSpec(
         ContextSurprise,
-        {"levels": 8, "quantile": 0.02, "quantile_rate": 0.01, "short": 1, "long": 300,
+        {"levels": 8, "quantile": 0.02, "quantile_rate": 0.01, "short": 10, "long": 300,
          "sd_floor": 0.05, "warm": 30, "probation": 100, "alarm": 0.5, "rest": 100,
-         "quiet_factor": 0.5},
+         "quiet_factor": 0.25},
         "surprise of each value in its context (previous one and two values, binned on a "
         "robust running range) + anomaly likelihood + rest after an alarm (recommended)"),
     "robust-likelihood": ScorerSpec(

@@ -23,21 +23,28 @@ cdef double C_LOG_TAIL_FLOOR = LOG_TAIL_FLOOR
 cdef double C_TINY_TAIL = TINY_TAIL
 
 
+cdef inline double _log_tail(double z) noexcept:
+    """Twin of `pure_context.log_tail`."""
+    cdef double tail = max(0.5 * erfc(z / sqrt(2.0)), C_TINY_TAIL)
+    cdef double result = log(tail) / C_LOG_TAIL_FLOOR
+    return result if result < 1.0 else 1.0
+
+
 cdef class ContextCore:
     """Contextual surprise of each value, turned into an anomaly likelihood; see the scorer."""
 
     cdef public int levels, short, long, warm, probation, rest
     cdef public double quantile, quantile_rate, sd_floor, alarm, quiet_factor
-    cdef public long long n, learned, quiet_left, prev1, prev2, lowest, highest
+    cdef public long long n, learned, quiet_left, prev1, prev2
     cdef public int history
-    cdef public double origin, width, q_lo, q_hi, mean, var
+    cdef public double origin, width, q_lo, q_hi, mean, var, alarm_z
     cdef public dict seen, after1, from1, after2, from2
     cdef public list recent
 
     def __init__(self, int levels=8, double quantile=0.02, double quantile_rate=0.01,
-                 int short=1, int long=300, double sd_floor=0.05, int warm=30,
+                 int short=10, int long=300, double sd_floor=0.05, int warm=30,
                  int probation=100, double alarm=0.5, int rest=100,
-                 double quiet_factor=0.5):
+                 double quiet_factor=0.25):
         self.levels, self.quantile, self.quantile_rate = levels, quantile, quantile_rate
         self.short, self.long, self.sd_floor = short, long, sd_floor
         self.warm, self.probation = warm, probation
@@ -50,14 +57,13 @@ cdef class ContextCore:
         self.history = 0
         self.prev1 = 0
         self.prev2 = 0
-        self.lowest = 0
-        self.highest = 0
         self.seen, self.after1, self.from1, self.after2, self.from2 = {}, {}, {}, {}, {}
         self.recent = [0.0] * max(short - 1, 0)
         self.mean = 0.0
         self.var = 0.0
         self.learned = 0
         self.quiet_left = 0
+        self.alarm_z = 0.0
 
     cdef long long _bin(self, double x):
         cdef double v = floor((x - self.origin) / self.width)
@@ -68,17 +74,9 @@ cdef class ContextCore:
         return <long long>v
 
     cdef double _surprise(self, long long b) except? -1.0:
-        cdef long long count = self.seen.get(b, 0)
-        cdef long long beyond
-        cdef double s0, s1, s2
-        if count == 0:
-            beyond = 1
-            if self.seen:
-                beyond = max(b - self.highest, self.lowest - b, 1)
-            return beyond / (beyond + 1.0)
-        s0 = 1.0 / (1.0 + <double>count)
-        s1 = s0
-        s2 = s0
+        cdef double s0 = 1.0 / (1.0 + <double>self.seen.get(b, 0))
+        cdef double s1 = s0
+        cdef double s2 = s0
         if self.history >= 1:
             s1 = 1.0 - <double>self.after1.get((self.prev1, b), 0) / (
                 <double>self.from1.get(self.prev1, 0) + 1.0)
@@ -87,38 +85,42 @@ cdef class ContextCore:
                 <double>self.from2.get((self.prev2, self.prev1), 0) + 1.0)
         return (s0 + s1 + s2) / 3.0
 
-    cdef double _likelihood(self, double surprise) except? -1.0:
+    cdef double _level(self, double surprise) except? -1e300:
         cdef double total = surprise
-        cdef double value, sd, z, tail, result
+        cdef double value, sd, point, window
         for value in self.recent:
             total += value
         sd = sqrt(max(self.var, self.sd_floor * self.sd_floor))
-        z = (total / self.short - self.mean) / sd
-        tail = max(0.5 * erfc(z / sqrt(2.0)), C_TINY_TAIL)
-        result = log(tail) / C_LOG_TAIL_FLOOR
-        return result if result < 1.0 else 1.0
+        point = (surprise - self.mean) / sd
+        window = (total / self.short - self.mean) / (sd / sqrt(<double>self.short))
+        return max(point, window)
+
+    cdef bint _stronger(self, double z) noexcept:
+        return self.quiet_left == 0 or z > self.alarm_z * self.quiet_left / self.rest
 
     cpdef double score(self, double x) except? -1.0:
         """Score of `x` in [0, 1] given everything learned so far; changes no state."""
-        cdef double final
+        cdef double z, final
         if self.n < self.probation or self.n < self.warm:
             return 0.0
-        final = self._likelihood(self._surprise(self._bin(x)))
-        return final * self.quiet_factor if self.quiet_left > 0 else final
+        z = self._level(self._surprise(self._bin(x)))
+        final = _log_tail(z)
+        return final * self.quiet_factor if self.quiet_left > 0 and not self._stronger(z) else final
 
     cpdef learn(self, double x):
         """Fold `x` in: quiet period, surprise statistics, context counts, grid."""
         cdef long long b
-        cdef double surprise
+        cdef double surprise, z
         if self.n < self.warm:
             self._warm_up(x)
             return
         b = self._bin(x)
         surprise = self._surprise(b)
-        if self.quiet_left > 0:
+        z = self._level(surprise)
+        if self.n >= self.probation and self._stronger(z) and _log_tail(z) >= self.alarm:
+            self.quiet_left, self.alarm_z = self.rest, z
+        elif self.quiet_left > 0:
             self.quiet_left -= 1
-        elif self.n >= self.probation and self._likelihood(surprise) >= self.alarm:
-            self.quiet_left = self.rest
         self._learn_surprise(surprise)
         self._count(b)
         self._track_range(x)
@@ -146,8 +148,6 @@ cdef class ContextCore:
     cdef _count(self, long long b):
         cdef tuple key, ctx
         self.seen[b] = self.seen.get(b, 0) + 1
-        self.lowest = min(self.lowest, b) if self.history else b
-        self.highest = max(self.highest, b) if self.history else b
         if self.history >= 1:
             key = (self.prev1, b)
             self.after1[key] = self.after1.get(key, 0) + 1
@@ -181,4 +181,3 @@ cdef class ContextCore:
         self.after2 = _remap_keys(self.after2, step)
         self.from2 = _remap_keys(self.from2, step)
         self.prev1, self.prev2 = step(self.prev1), step(self.prev2)
-        self.lowest, self.highest = step(self.lowest), step(self.highest)

@@ -14,6 +14,12 @@ LOG_TAIL_FLOOR = math.log(1e-10)   # a tail probability this small scores 1.0
 TINY_TAIL = 1e-300                 # keeps log() finite when erfc underflows
 
 
+def log_tail(z: float) -> float:
+    """Score of a level z: log of its Gaussian upper tail, 1.0 from a tail of 1e-10 on."""
+    tail = max(0.5 * math.erfc(z / math.sqrt(2.0)), TINY_TAIL)
+    return min(math.log(tail) / LOG_TAIL_FLOOR, 1.0)
+
+
 def floor_half(b: int) -> int:
     """floor(b / 2) for any integer: the bin of the same value on a grid twice as wide."""
     return b // 2
@@ -37,9 +43,9 @@ class ContextCore:
     """Contextual surprise of each value, turned into an anomaly likelihood; see the scorer."""
 
     def __init__(self, levels: int = 8, quantile: float = 0.02, quantile_rate: float = 0.01,
-                 short: int = 1, long: int = 300, sd_floor: float = 0.05,
+                 short: int = 10, long: int = 300, sd_floor: float = 0.05,
                  warm: int = 30, probation: int = 100, alarm: float = 0.5, rest: int = 100,
-                 quiet_factor: float = 0.5) -> None:
+                 quiet_factor: float = 0.25) -> None:
         self.levels, self.quantile, self.quantile_rate = levels, quantile, quantile_rate
         self.short, self.long, self.sd_floor = short, long, sd_floor
         self.warm, self.probation = warm, probation
@@ -52,8 +58,6 @@ class ContextCore:
         self.history = 0            # bins seen since warm-up, capped at 2 (for the contexts)
         self.prev1 = 0
         self.prev2 = 0
-        self.lowest = 0             # lowest and highest bin seen
-        self.highest = 0
         self.seen: dict = {}        # bin -> count
         self.after1: dict = {}      # (previous bin, bin) -> count
         self.from1: dict = {}       # previous bin -> count
@@ -64,6 +68,7 @@ class ContextCore:
         self.var = 0.0
         self.learned = 0            # surprises folded into mean/var
         self.quiet_left = 0
+        self.alarm_z = 0.0          # the level that started the current rest
 
     # ---- scoring -------------------------------------------------------------------------
 
@@ -72,16 +77,8 @@ class ContextCore:
         return int(min(max(v, -BIN_LIMIT), BIN_LIMIT))
 
     def _surprise(self, b: int) -> float:
-        """A new bin: d / (d + 1), d = bins beyond the seen ones (1 in a gap between them).
-
-        A seen bin: mean of its novelty ``1 / (1 + count)`` and how unexpected
-        it is after the last bin and after the last two.
-        """
-        count = self.seen.get(b, 0)
-        if count == 0:
-            beyond = max(b - self.highest, self.lowest - b, 1) if self.seen else 1
-            return beyond / (beyond + 1.0)
-        s0 = 1.0 / (1.0 + count)
+        """Mean of: novelty of the bin, and how unexpected it is after the last one and two."""
+        s0 = 1.0 / (1.0 + self.seen.get(b, 0))
         s1 = s0
         s2 = s0
         if self.history >= 1:
@@ -91,23 +88,31 @@ class ContextCore:
             s2 = 1.0 - self.after2.get((*ctx, b), 0) / (self.from2.get(ctx, 0) + 1.0)
         return (s0 + s1 + s2) / 3.0
 
-    def _likelihood(self, surprise: float) -> float:
-        """How far the recent mean surprise lies above its long-run mean, as 0..1 log-tail."""
+    def _level(self, surprise: float) -> float:
+        """z of this surprise, or of the mean of the last `short` ones, whichever is larger.
+
+        Both against the long-run mean and deviation of surprise; the window's
+        deviation is that of a mean of `short` values.
+        """
         total = surprise
         for value in self.recent:
             total += value
-        recent_mean = total / self.short
         sd = math.sqrt(max(self.var, self.sd_floor * self.sd_floor))
-        z = (recent_mean - self.mean) / sd
-        tail = max(0.5 * math.erfc(z / math.sqrt(2.0)), TINY_TAIL)
-        return min(math.log(tail) / LOG_TAIL_FLOOR, 1.0)
+        point = (surprise - self.mean) / sd
+        window = (total / self.short - self.mean) / (sd / math.sqrt(self.short))
+        return max(point, window)
+
+    def _stronger(self, z: float) -> bool:
+        """Outside a rest, or above the bar of the alarm that started it, which falls over it."""
+        return self.quiet_left == 0 or z > self.alarm_z * self.quiet_left / self.rest
 
     def score(self, x: float) -> float:
         """Score of `x` in [0, 1] given everything learned so far; changes no state."""
         if self.n < self.probation or self.n < self.warm:
             return 0.0
-        final = self._likelihood(self._surprise(self._bin(x)))
-        return final * self.quiet_factor if self.quiet_left > 0 else final
+        z = self._level(self._surprise(self._bin(x)))
+        final = log_tail(z)
+        return final * self.quiet_factor if self.quiet_left > 0 and not self._stronger(z) else final
 
     # ---- learning ------------------------------------------------------------------------
 
@@ -118,10 +123,11 @@ class ContextCore:
             return
         b = self._bin(x)
         surprise = self._surprise(b)
-        if self.quiet_left > 0:
+        z = self._level(surprise)
+        if self.n >= self.probation and self._stronger(z) and log_tail(z) >= self.alarm:
+            self.quiet_left, self.alarm_z = self.rest, z
+        elif self.quiet_left > 0:
             self.quiet_left -= 1
-        elif self.n >= self.probation and self._likelihood(surprise) >= self.alarm:
-            self.quiet_left = self.rest
         self._learn_surprise(surprise)
         self._count(b)
         self._track_range(x)
@@ -147,8 +153,6 @@ class ContextCore:
 
     def _count(self, b: int) -> None:
         self.seen[b] = self.seen.get(b, 0) + 1
-        self.lowest = min(self.lowest, b) if self.history else b
-        self.highest = max(self.highest, b) if self.history else b
         if self.history >= 1:
             self.after1[(self.prev1, b)] = self.after1.get((self.prev1, b), 0) + 1
             self.from1[self.prev1] = self.from1.get(self.prev1, 0) + 1
@@ -180,4 +184,3 @@ class ContextCore:
         self.after2 = _remap_keys(self.after2, step)
         self.from2 = _remap_keys(self.from2, step)
         self.prev1, self.prev2 = step(self.prev1), step(self.prev2)
-        self.lowest, self.highest = step(self.lowest), step(self.highest)
