@@ -18,8 +18,9 @@ Detectors: ``ours`` (`gridwatch score`'s default), the previous default
 behind a MinMaxScaler (as `bench.nab`), a windowed Gaussian (NAB's
 baseline: tail probability of the value against the mean and deviation of
 the last 6,400 values, refreshed every 100), ``random`` and ``null``.
-Also, per corpus, ``ours`` at the threshold swept on the *other* corpora:
-what a threshold chosen elsewhere gives on data it never saw.
+Also, per corpus, ``ours`` at the threshold swept on the *other* corpora
+(what a threshold chosen elsewhere gives on data it never saw), and every
+detector on all corpora pooled under one threshold (``pooled``).
 
 Usage: ``python -m bench.real_scorers [--quick] [--json]``; ``--quick`` takes
 a small seeded sample of files (for CI, under a minute).
@@ -195,7 +196,20 @@ def run(quick: bool, data: Path = DATA) -> dict:
                 for profile_name, profile in PROFILES.items()}
         entry["ours_at_threshold_of_other_corpora"] = _held_out(corpora, scores, corpus)
         result["corpora"][corpus] = entry
+    result["pooled"] = _pooled(corpora, scores)
     return result
+
+
+def _pooled(corpora: dict[str, list[LabelledStream]],
+            scores: dict[str, dict[str, list[np.ndarray]]]) -> dict[str, dict[str, float]]:
+    """Every detector over all corpora as one, one threshold: are its scores comparable
+    across kinds of stream (what a mixed corpus such as NAB's asks)?"""
+    labels = [f.labels for files in corpora.values() for f in files]
+    return {name: {profile_name: round(sweep(labels, [s for c in corpora
+                                                      for s in scores[c][name]],
+                                             profile).normalised, 2)
+                   for profile_name, profile in PROFILES.items()}
+            for name in DETECTORS}
 
 
 def _held_out(corpora: dict[str, list[LabelledStream]],
@@ -211,6 +225,12 @@ def _held_out(corpora: dict[str, list[LabelledStream]],
                         chosen)
         out[profile_name] = round(held.normalised, 2)
     return out
+
+
+def _print_table(scores: dict[str, dict[str, float]]) -> None:
+    print(f"  {'detector':38s}" + "".join(f"{p:>20s}" for p in PROFILES))
+    for name, by_profile in scores.items():
+        print(f"  {name:38s}" + "".join(f"{by_profile[p]:20.2f}" for p in PROFILES))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -230,9 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     for corpus, entry in result["corpora"].items():
         print(f"{corpus}: {entry['files']} files, {entry['rows']} rows, "
               f"{entry['windows']} windows")
-        print(f"  {'detector':38s}" + "".join(f"{p:>20s}" for p in PROFILES))
-        for name, by_profile in entry["scores"].items():
-            print(f"  {name:38s}" + "".join(f"{by_profile[p]:20.2f}" for p in PROFILES))
+        _print_table(entry["scores"])
+    print("all corpora pooled, one threshold")
+    _print_table(result["pooled"])
     return 0
 
 

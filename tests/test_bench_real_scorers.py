@@ -24,3 +24,6 @@ def test_quick_benchmark_ours_beats_null_and_random():
     mean = {name: sum(e["scores"][name]["standard"] for e in corpora.values()) / len(corpora)
             for name in ("ours", "random")}
     assert mean["ours"] > mean["random"]
+    pooled = result["pooled"]
+    assert pooled["null"]["standard"] == 0.0
+    assert pooled["ours"]["standard"] > max(pooled["random"]["standard"], 0.0)
