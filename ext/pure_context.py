@@ -8,6 +8,7 @@ for what the kernel measures and why.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 BIN_LIMIT = 1_000_000_000          # bins further than this many grid steps away are clipped
 LOG_TAIL_FLOOR = math.log(1e-10)   # a tail probability this small scores 1.0
@@ -30,7 +31,7 @@ def double_bin(b: int) -> int:
     return 2 * b
 
 
-def _remap_keys(table: dict, step: object) -> dict:
+def _remap_keys(table: dict, step: Callable[[int], int]) -> dict:
     """The table with every bin in its keys mapped by `step`; counts of merged keys add up."""
     out: dict = {}
     for key, count in table.items():
@@ -176,7 +177,7 @@ class ContextCore:
                 abs(self.origin), 1.0):
             self._regrid(0.5, double_bin)
 
-    def _regrid(self, factor: float, step: object) -> None:
+    def _regrid(self, factor: float, step: Callable[[int], int]) -> None:
         self.width *= factor
         self.seen = _remap_keys(self.seen, step)
         self.after1 = _remap_keys(self.after1, step)
