@@ -5,7 +5,8 @@ its score rewards what an operator wants: an alert early in an anomaly,
 few false alarms, no missed anomaly. The rule, as NAB publishes it:
 
 1. Each labelled anomaly is a *window* of rows (``labels/combined_windows.json``
-   gives start and end timestamps, both inclusive).
+   gives start and end timestamps, both inclusive). Data labelled per row
+   gets its windows from `windows_from_labels`, by NAB's own labelling rule.
 2. A row is a *detection* when the detector's score is >= a threshold.
 3. A row's weight is the scaled sigmoid ``sigma(y) = 2 / (1 + exp(5 y)) - 1``
    (``-1`` when ``y > 3``) of its position ``y`` relative to the right end of a
@@ -49,6 +50,7 @@ import numpy as np
 PROBATION_FRACTION = 0.15
 PROBATION_CAP_ROWS = 5000   # the fraction applies to at most this many rows
 FAR_PAST_WINDOW = 3.0       # beyond this many window lengths past a window, sigma = -1
+WINDOW_FRACTION = 0.10      # all windows of a file together span this share of its rows
 
 
 @dataclass(frozen=True)
@@ -132,10 +134,54 @@ def label_rows(name: str, timestamps: Sequence[datetime],
     >>> int(f.window[49]), int(f.window[50]), round(float(f.sigma[50]), 3), float(f.sigma[10])
     (-1, 0, 0.987, -1.0)
     """
-    n = len(timestamps)
+    return rows_in_windows(name, len(timestamps), window_bounds(timestamps, windows))
+
+
+def windows_from_labels(labels: Sequence[int] | np.ndarray) -> list[tuple[int, int]]:
+    """NAB windows [first, last] (row indices) from per-row 0/1 labels.
+
+    NAB's labelling rule: the window length is 10 % of the file's rows divided
+    by the number of anomalies; each window is centred on its anomaly. Here an
+    anomaly is a labelled span: a span shorter than the window is widened
+    to it, centred on the span (clipped at the file's ends); a longer span is
+    kept as it is. Windows that then touch or overlap merge into one.
+
+    >>> labels = np.zeros(1000, dtype=int); labels[500:510] = 1
+    >>> windows_from_labels(labels)
+    [(455, 554)]
+    >>> labels[520] = 1  # two anomalies: windows of 50 rows, which overlap and merge
+    >>> windows_from_labels(labels)
+    [(480, 545)]
+    """
+    flags = np.asarray(labels) > 0
+    n = int(flags.size)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    spans = list(zip(edges[0::2].tolist(), (edges[1::2] - 1).tolist(), strict=True))
+    if not spans:
+        return []
+    size = int(WINDOW_FRACTION * n / len(spans))
+    widened = []
+    for first, last in spans:
+        extra = max(size - (last - first + 1), 0)
+        widened.append((max(first - extra // 2, 0), min(last + extra - extra // 2, n - 1)))
+    merged = [widened[0]]
+    for first, last in widened[1:]:
+        if first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def rows_in_windows(name: str, n: int, bounds: Sequence[tuple[int, int]]) -> LabelledFile:
+    """Every row's window and sigma for a file of `n` rows with windows at row `bounds`.
+
+    >>> f = rows_in_windows("x", 100, [(50, 59)])
+    >>> int(f.window[49]), int(f.window[50]), round(float(f.sigma[50]), 3), float(f.sigma[10])
+    (-1, 0, 0.987, -1.0)
+    """
     window = np.full(n, -1, dtype=np.int64)
     sigma = np.full(n, -1.0)
-    bounds = window_bounds(timestamps, windows)
     for k, (first, last) in enumerate(bounds):
         width = last - first + 1
         for i in range(first, last + 1):

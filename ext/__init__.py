@@ -33,6 +33,12 @@ pickles; both implementations read each other's bytes):
   ``score_many(X)`` and ``score_learn_many(X) -> scores`` (= score_one then
   learn_one per row) on 2-D float arrays, NaN = missing feature.
 
+- ``ContextCore(levels=8, quantile=0.02, quantile_rate=0.01, short=10, long=300,
+  sd_floor=0.05, warm=30, probation=100, alarm=0.5, rest=100, quiet_factor=0.25)``:
+  one stream's contextual-surprise scorer (`gridwatch score`'s default,
+  `detectors.scoring.ContextSurprise`): ``score(x)`` (no state change),
+  ``learn(x)``.
+
 ``gridwatch.ext.compiled`` / ``gridwatch.ext.fallback`` hold the two
 implementations under the same names; ``IMPLEMENTATION`` says which one
 ``gridwatch.ext`` exported. Benchmark: ``gridwatch bench kernels [--json]``.

@@ -7,6 +7,7 @@ from river.base import AnomalyDetector
 
 from ._balance import LossAttribution
 from ._change import Cusum, PageHinkley
+from ._context import ContextCore
 from ._hst import HSTCore
 from ._seasonal import SeasonalBaseline
 from ._stats import EWStats, MeanVar, RollingMeanVar
@@ -21,6 +22,7 @@ __all__ = [
     "IMPLEMENTATION",
     "QUALIFIED",
     "UNMONITORED",
+    "ContextCore",
     "Cusum",
     "EWStats",
     "HalfSpaceTrees",

@@ -10,6 +10,7 @@ from river.base import AnomalyDetector
 from .hst import HalfSpaceTreesAPI
 from .pure_balance import LossAttribution
 from .pure_change import Cusum, PageHinkley
+from .pure_context import ContextCore
 from .pure_hst import HSTCore
 from .pure_seasonal import SeasonalBaseline
 from .pure_stats import EWStats, MeanVar, RollingMeanVar
@@ -29,6 +30,7 @@ __all__ = [
     "IMPLEMENTATION",
     "QUALIFIED",
     "UNMONITORED",
+    "ContextCore",
     "Cusum",
     "EWStats",
     "HalfSpaceTrees",

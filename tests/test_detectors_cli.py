@@ -32,7 +32,7 @@ def parsed(text: str) -> list[float]:
 
 
 def test_score_one_row_per_input_in_range_and_the_spike_stands_out():
-    for detector in ("robust-likelihood", "half-space-trees"):
+    for detector in ("context-surprise", "robust-likelihood", "half-space-trees"):
         scores = parsed(score_text(stream(800, 700), detector=detector))
         assert len(scores) == 800
         assert all(0.0 <= s <= 1.0 for s in scores)
@@ -40,15 +40,16 @@ def test_score_one_row_per_input_in_range_and_the_spike_stands_out():
 
 
 def test_score_is_strictly_online():
-    full = parsed(score_text(stream(600, 500)))
-    prefix = parsed(score_text("\n".join(stream(600, 500).splitlines()[:451]) + "\n"))
-    assert prefix == full[:450]
+    for detector in ("context-surprise", "robust-likelihood"):
+        full = parsed(score_text(stream(600, 500), detector=detector))
+        cut = "\n".join(stream(600, 500).splitlines()[:451]) + "\n"
+        assert parsed(score_text(cut, detector=detector)) == full[:450]
 
 
 def test_score_params_list_and_errors(capsys):
     assert parsed(score_text(stream(300, 250), "short=5", "point_sigmas=3")) != []
     assert main(["score", "--list"]) == 0
-    assert "robust-likelihood (default)" in capsys.readouterr().out
+    assert "context-surprise (default)" in capsys.readouterr().out
     assert main(["score", "--param", "nonsense=1"]) == 2
     assert "has no parameter 'nonsense'" in capsys.readouterr().err
 
