@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from gridwatch import __version__
 from gridwatch.config import ConfigError
 
-COMMAND_MODULES = ("streams", "sensors", "detectors", "ext", "alerts", "dashboards")
+COMMAND_MODULES = ("streams", "sensors", "detectors", "ext", "alerts", "dashboards", "reporting")
 
 
 def build_parser() -> argparse.ArgumentParser:

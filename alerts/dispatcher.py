@@ -41,6 +41,7 @@ from aiokafka.errors import KafkaError
 from gridwatch.alerts.delivery import Deliverer
 from gridwatch.alerts.engine import AlertEngine, Pending
 from gridwatch.alerts.flapping import FlapDetector
+from gridwatch.alerts.links import public_base_url
 from gridwatch.alerts.model import Alert, AlertParseError, parse_alert_record
 from gridwatch.alerts.notifiers import Notifier, build_notifier
 from gridwatch.alerts.notifiers.mqtt import MqttPublisher
@@ -200,7 +201,8 @@ class Dispatcher:
             if self.engine is None:
                 self.cursor = self.store.change_cursor()
                 self.engine = AlertEngine(self.policy, self.store, FlapDetector(
-                    alerts.flap_window_s, alerts.flap_max_transitions))
+                    alerts.flap_window_s, alerts.flap_max_transitions),
+                    public_base_url(self.settings))
                 self.engine.restore(now)
                 self.stats["leader"] = 1
                 log.info("dispatcher %s notifies (lease %s)", self.holder, LEASE_NAME)

@@ -1,0 +1,59 @@
+"""The readings behind one alert, from the metrics store.
+
+Why from the metrics store: a finding carries its observed values and
+thresholds, not the series it was judged on; the store has the area's
+roll-ups the worker wrote, so the page shows the day before the alert up to
+a few hours after it. If the store is unreachable the page still works and
+says why the chart is empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gridwatch.alerts.model import Alert
+from gridwatch.reporting.measurements import AREA_LABEL, FEEDER_LABEL, evidence_series
+from gridwatch.reporting.promql import MetricsStoreError, PromQuery, selector
+
+BEFORE_S = 86_400.0
+AFTER_S = 6 * 3600.0
+MAX_SPAN_S = 7 * 86_400.0
+MAX_POINTS = 300
+
+
+@dataclass
+class AlertReadings:
+    """What the chart draws: a series, its unit and the alert's window."""
+
+    metric: str
+    unit: str
+    scope: str
+    window: tuple[float, float]
+    points: list[tuple[float, float]] = field(default_factory=list)
+    problem: str = ""
+
+
+class ReadingsSource:
+    """Looks up the evidence series of an alert's area (or feeder)."""
+
+    def __init__(self, query: PromQuery, interval_s: float) -> None:
+        self.query, self.interval_s = query, interval_s
+
+    def for_alert(self, alert: Alert) -> AlertReadings:
+        metric, unit = evidence_series(alert.kind)
+        end_of_alert = alert.ended_at or alert.last_seen
+        start = max(alert.started_at - BEFORE_S, end_of_alert - MAX_SPAN_S)
+        end = end_of_alert + AFTER_S
+        labels = {AREA_LABEL: alert.area} if alert.area else {FEEDER_LABEL: alert.feeder}
+        scope = ", ".join(f"{k} {v}" for k, v in labels.items())
+        readings = AlertReadings(metric, unit, scope, (alert.started_at, end_of_alert))
+        aggregate = "sum" if not alert.area else "avg"
+        step = max(self.interval_s, (end - start) / MAX_POINTS)
+        try:
+            series = self.query.range(f"{aggregate}({selector(metric, labels)})", start, end,
+                                      step)
+        except MetricsStoreError as exc:
+            readings.problem = str(exc)
+            return readings
+        readings.points = series[0].points if series else []
+        return readings
