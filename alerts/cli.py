@@ -25,6 +25,7 @@ from gridwatch.alerts.access import ROLES, AccessDenied, Actor, create_token
 from gridwatch.alerts.api import run_api
 from gridwatch.alerts.dispatcher import open_store, run_dispatcher
 from gridwatch.alerts.field_labels import field_labels, findings_csv
+from gridwatch.alerts.links import UI_PREFIX
 from gridwatch.alerts.model import CLOSE_FINDINGS, STATUSES, WORK_STATES, Alert
 from gridwatch.alerts.openapi import openapi_spec
 from gridwatch.alerts.policy import PolicyError, Route, load_policy
@@ -98,8 +99,8 @@ def _run_services(settings: Settings, args: argparse.Namespace, dispatch: bool,
         if dispatch:
             tasks.append(run_dispatcher(settings, stop, stats))
         if api:
-            tasks.append(run_api(settings, stop, lambda url: print(f"API on {url}",
-                                                                   file=sys.stderr)))
+            tasks.append(run_api(settings, stop, lambda url: print(
+                f"API on {url}, work-order page on {url}{UI_PREFIX}/", file=sys.stderr)))
         await asyncio.gather(*tasks)
 
     asyncio.run(main())

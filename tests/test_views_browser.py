@@ -65,7 +65,7 @@ def _pick(alerts: list[Alert], team: str) -> Alert:
 
 
 def _audit_actions(page: Page) -> list[str]:
-    return page.locator("#audit tbody tr td:nth-child(3)").all_inner_texts()
+    return page.locator("#audit li .action").all_inner_texts()
 
 
 def test_inspector_acknowledges_comments_and_closes_a_work_order(
@@ -106,6 +106,7 @@ def test_inspector_acknowledges_comments_and_closes_a_work_order(
         page.fill("form[data-action=ack] input[name=note]", "on my way")
         page.click("form[data-action=ack] button")
         assert "Done: ack." in page.inner_text("main")
+        page.screenshot(path=str(artifacts / "work-order-acknowledged.png"), full_page=True)
         page.fill("form[data-action=comment] textarea[name=text]", "meter box <b>sealed</b>?")
         page.click("form[data-action=comment] button")
         page.select_option("form[data-action=close] select[name=finding]", "confirmed")

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
 
-WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
+WIDTH, HEIGHT = 400, 180
+LEFT, RIGHT, TOP, BOTTOM = 44, 8, 10, 26
 
 
 def _label(epoch: float) -> str:
@@ -38,7 +38,7 @@ def line_chart(points: Sequence[tuple[float, float]], unit: str,
             f'aria-label="{escape(title or unit)}" xmlns="http://www.w3.org/2000/svg">')
     if not points:
         return (f'{head}<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">'
-                f'no readings in the metrics store for this period</text></svg>')
+                f'no readings stored for this period</text></svg>')
     t0, t1 = points[0][0], points[-1][0]
     values = [v for _, v in points]
     low, high = min(values), max(values)

@@ -20,7 +20,10 @@ CSS = """
 background:#f3f5f8}header{background:#14324f;color:#fff;padding:.6rem 1rem;display:flex;
 flex-wrap:wrap;gap:.5rem;align-items:center;justify-content:space-between}
 header a{color:#fff}header form{margin:0}main{max-width:60rem;margin:0 auto;padding:1rem}
-h1{font-size:1.3rem;margin:.2rem 0 .8rem}h2{font-size:1.05rem;margin:1.2rem 0 .4rem}
+h1{font-size:1.3rem;margin:.2rem 0 .8rem}h2{font-size:1.05rem;margin:.2rem 0 .4rem}
+h3{font-size:.95rem;margin:.6rem 0 .2rem;color:#4a5666}figure{margin:0}
+ol.audit{list-style:none;padding:0;margin:0}ol.audit li{padding:.4rem 0;
+border-bottom:1px solid #e2e6ec}ol.audit small{color:#4a5666}
 section{background:#fff;border-radius:8px;padding:.8rem 1rem;margin:0 0 1rem;
 box-shadow:0 1px 2px #0002}.scroll{overflow-x:auto}table{border-collapse:collapse;
 width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e2e6ec;
@@ -36,7 +39,7 @@ border:0;cursor:pointer;min-height:2.75rem}header button{width:auto;min-height:a
 padding:.3rem .8rem;background:#2d5a86}.note{padding:.6rem 1rem;border-radius:6px;
 margin:0 0 1rem}.ok{background:#e8f5e9}.error{background:#ffebee}nav a{margin-right:1rem}
 .chart{width:100%;height:auto}.chart .line{fill:none;stroke:#1565c0;stroke-width:2}
-.chart .axis{stroke:#8894a3}.chart .window{fill:#ffcdd2;opacity:.6}.chart text{font-size:12px;
+.chart .axis{stroke:#8894a3}.chart .window{fill:#ffcdd2;opacity:.6}.chart text{font-size:11px;
 fill:#4a5666}@media(min-width:48rem){form.action{grid-template-columns:1fr 1fr auto;
 align-items:end}form.action label{grid-column:auto}}
 """

@@ -224,11 +224,18 @@ async def _chart(request: web.Request, alert: Alert) -> str:
 
 
 def _audit(request: web.Request, alert: Alert) -> str:
+    """The trail as a list (it reads on a phone), oldest first."""
     entries = request.app[ORDERS].audit(request[ACTOR], alert.id)
-    rows = [[html.esc(html.when(e.at)), html.esc(e.actor), html.esc(e.action),
-             html.esc("; ".join(f"{k}: {html.value_text(v)}" for k, v in e.details.items()
-                                if v not in ("", None)))] for e in entries]
-    return html.table(["when", "who", "action", "details"], rows, "No changes yet.")
+    if not entries:
+        return "<p>No changes yet.</p>"
+    items = []
+    for entry in entries:
+        details = "; ".join(f"{k}: {html.value_text(v)}" for k, v in entry.details.items()
+                            if v not in ("", None))
+        items.append(f'<li><small>{html.esc(html.when(entry.at))} - {html.esc(entry.actor)}'
+                     f'</small><br><strong class="action">{html.esc(entry.action)}</strong> '
+                     f"{html.esc(details)}</li>")
+    return f'<ol class="audit">{"".join(items)}</ol>'
 
 
 async def _order_page(request: web.Request, alert: Alert, note: str = "", error: str = "",
