@@ -59,7 +59,7 @@ class AreaKpis:
 class Trend:
     """Mean over the unit's areas at each step of the period (hours or days)."""
 
-    ts: list[float] = field(default_factory=list)
+    ts: list[float] = field(default_factory=list)  # where each step starts
     line_loss_rate: list[float | None] = field(default_factory=list)
     voltage_qualification_rate: list[float | None] = field(default_factory=list)
     outage_minutes: list[float] = field(default_factory=list)
@@ -140,7 +140,7 @@ class KpiReader:
         trend = Trend()
         t = start
         while t <= end:
-            trend.ts.append(t)
+            trend.ts.append(t - step)
             trend.line_loss_rate.append(loss.get(t))
             trend.voltage_qualification_rate.append(quality.get(t))
             trend.outage_minutes.append(outage.get(t, 0.0) * self.interval_min)
