@@ -165,6 +165,9 @@ def test_report_cli_prints_json_and_refuses_bad_input(metrics_url: str, tmp_path
     assert figures["period"] == label and figures["out"] == str(out)
     assert figures["kpis"]["areas"] == len({p.tags["area"] for p in data.points})
     assert out.read_text().count("data:image/png;base64,") >= 3
+    empty = _report(config, "--month", "2025-01", "--out", str(tmp_path / "empty.html"), "--json")
+    assert empty.returncode == 0, empty.stderr
+    assert json.loads(empty.stdout)["kpis"]["areas"] == 0
     bad = _report(config, "--day", "2026-13-01")
     assert bad.returncode == 2 and "--day must look like 2026-12-01" in bad.stderr
     both = _report(config, "--day", label, "--month", label[:7])

@@ -68,7 +68,7 @@ def _set_cookie(request: web.Request, response: web.StreamResponse, name: str,
 @web.middleware
 async def session_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Pages need a live session; forms need its CSRF secret."""
-    if request.path in (f"{UI_PREFIX}/login",):
+    if request.path == f"{UI_PREFIX}/login":
         return await handler(request)
     session = request.app[SESSIONS].find(request.cookies.get(SESSION_COOKIE))
     token = request.app[STORE].find_token(session.token_sha256) if session else None
@@ -106,24 +106,28 @@ def _login_page(next_path: str, login_secret: str, problem: str = "") -> str:
 </label><button type="submit">Log in</button></form></section>""")
 
 
-async def login_form(request: web.Request) -> web.StreamResponse:
+def _login_response(request: web.Request, next_path: str, problem: str = "",
+                    status: int = 200) -> web.Response:
+    """The login form with a fresh secret, also set as a cookie (double submit)."""
     secret = new_secret()
-    response = _html(_login_page(_safe_next(request.query.get("next", "")), secret))
+    response = _html(_login_page(next_path, secret, problem), status)
     _set_cookie(request, response, LOGIN_COOKIE, secret)
     return response
+
+
+async def login_form(request: web.Request) -> web.StreamResponse:
+    return _login_response(request, _safe_next(request.query.get("next", "")))
 
 
 async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     next_path = _safe_next(str(form.get("next", "")))
-    expected = request.cookies.get(LOGIN_COOKIE, "")
-    if not same_secret(expected, form.get("csrf")):
-        return _html(_login_page(next_path, expected, "The login form expired; try again."),
-                     403)
+    if not same_secret(request.cookies.get(LOGIN_COOKIE, ""), form.get("csrf")):
+        return _login_response(request, next_path, "The login form expired; try again.", 403)
     token = str(form.get("token", "")).strip()
     stored = request.app[STORE].find_token(token_digest(token)) if token else None
     if stored is None:
-        return _html(_login_page(next_path, expected, "Unknown token."), 401)
+        return _login_response(request, next_path, "Unknown token.", 401)
     session = request.app[SESSIONS].open(stored.token_sha256)
     response = _redirect(next_path)
     _set_cookie(request, response, SESSION_COOKIE, session.id)
