@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from gridwatch.alerts.engine import AlertEngine
+from gridwatch.alerts.flapping import FlapDetector
 from gridwatch.alerts.links import public_base_url
 from gridwatch.alerts.model import alert_from_finding
 from gridwatch.alerts.notification import Notification, render_markdown, render_text
+from gridwatch.alerts.policy import parse_policy
+from gridwatch.alerts.sqlite_store import SqliteAlertStore
 from gridwatch.alerts.web.sessions import Sessions
-from gridwatch.config import load_settings
+from gridwatch.config import Settings, WebhookReceiver, load_settings
 
 T0 = 1_767_571_200.0
 
@@ -65,3 +69,18 @@ def test_sessions_lapse_after_the_ttl_without_use_and_slide_with_use() -> None:
     sessions.close(other.id)
     assert sessions.find(other.id) is None
     assert session.csrf != other.csrf and len(session.id) >= 40
+
+
+def test_the_engine_puts_the_public_url_into_every_notification() -> None:
+    settings = Settings()
+    settings.alerts.webhooks = [WebhookReceiver(url="http://127.0.0.1:9/hook")]
+    settings.alerts.mqtt_enabled, settings.alerts.group_wait_s = False, 0.0
+    store = SqliteAlertStore(":memory:")
+    engine = AlertEngine(parse_policy(None, settings), store, FlapDetector(3600, 6),
+                         public_url="https://grid.example")
+    stored = store.upsert_alerts([_notification("").firing[0]])
+    engine.ingest(stored, T0)
+    (pending,) = engine.due(T0 + 1)
+    assert pending.notification.payload()["alerts"][0]["url"] == \
+        f"https://grid.example/ui/orders/{stored[0].id}"
+    store.close()
