@@ -328,7 +328,8 @@ def create_app(store: AlertStore, pages: PageOptions | None = None) -> web.Appli
 def page_options(settings: Settings) -> PageOptions:
     """The pages read readings from the configured metrics store."""
     readings = ReadingsSource(PromQuery(settings.metrics.url, timeout_s=5.0),
-                              settings.detectors.data_quality.interval_s)
+                              settings.detectors.data_quality.interval_s,
+                              settings.detectors.low_voltage.single_phase.lower_v)
     return PageOptions(readings, settings.alerts.api.session_ttl_s,
                        secure_cookie=settings.alerts.public_url.startswith("https://"))
 

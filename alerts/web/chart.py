@@ -25,11 +25,16 @@ def _number(value: float) -> str:
 
 
 def line_chart(points: Sequence[tuple[float, float]], unit: str,
-               window: tuple[float, float] | None = None, title: str = "") -> str:
-    """SVG of `points` (epoch, value), the alert's `window` shaded.
+               window: tuple[float, float] | None = None, title: str = "",
+               reference: float | None = None) -> str:
+    """SVG of `points` (epoch, value), the alert's `window` shaded, a `reference`
+    level (e.g. the voltage limit) dashed.
 
-    >>> svg = line_chart([(0, 1.0), (900, 2.0), (1800, 1.5)], "V", (900, 1800), "min voltage")
+    >>> svg = line_chart([(0, 1.0), (900, 2.0), (1800, 1.5)], "V", (900, 1800), "min voltage",
+    ...                  reference=0.5)
     >>> svg.startswith("<svg") and "<polyline" in svg and "<rect" in svg
+    True
+    >>> 'class="reference"' in svg
     True
     >>> "no readings" in line_chart([], "V")
     True
@@ -40,7 +45,7 @@ def line_chart(points: Sequence[tuple[float, float]], unit: str,
         return (f'{head}<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">'
                 f'no readings stored for this period</text></svg>')
     t0, t1 = points[0][0], points[-1][0]
-    values = [v for _, v in points]
+    values = [v for _, v in points] + ([reference] if reference is not None else [])
     low, high = min(values), max(values)
     if high == low:
         low, high = low - 1, high + 1
@@ -61,6 +66,9 @@ def line_chart(points: Sequence[tuple[float, float]], unit: str,
     parts.append(f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" '
                  f'y2="{TOP + plot_h}"/>')
     parts.append(f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}"/>')
+    if reference is not None:
+        parts.append(f'<line class="reference" x1="{LEFT}" y1="{y(reference):.1f}" '
+                     f'x2="{WIDTH - RIGHT}" y2="{y(reference):.1f}"/>')
     line = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in points)
     parts.append(f'<polyline class="line" points="{line}"/>')
     for value in (high, low):

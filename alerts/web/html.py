@@ -39,7 +39,8 @@ border:0;cursor:pointer;min-height:2.75rem}header button{width:auto;min-height:a
 padding:.3rem .8rem;background:#2d5a86}.note{padding:.6rem 1rem;border-radius:6px;
 margin:0 0 1rem}.ok{background:#e8f5e9}.error{background:#ffebee}nav a{margin-right:1rem}
 .chart{width:100%;height:auto}.chart .line{fill:none;stroke:#1565c0;stroke-width:2}
-.chart .axis{stroke:#8894a3}.chart .window{fill:#ffcdd2;opacity:.6}.chart text{font-size:11px;
+.chart .axis{stroke:#8894a3}.chart .reference{stroke:#c62828;stroke-dasharray:4 3}
+.chart .window{fill:#ffcdd2;opacity:.6}.chart text{font-size:11px;
 fill:#4a5666}@media(min-width:48rem){form.action{grid-template-columns:1fr 1fr auto;
 align-items:end}form.action label{grid-column:auto}}
 """

@@ -12,7 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gridwatch.alerts.model import Alert
-from gridwatch.reporting.measurements import AREA_LABEL, FEEDER_LABEL, evidence_series
+from gridwatch.reporting.measurements import (
+    AREA_LABEL,
+    FEEDER_LABEL,
+    VOLTAGE_MIN_V,
+    evidence_series,
+)
 from gridwatch.reporting.promql import MetricsStoreError, PromQuery, selector
 
 BEFORE_S = 86_400.0
@@ -29,15 +34,19 @@ class AlertReadings:
     unit: str
     scope: str
     window: tuple[float, float]
+    reference: float | None = None
     points: list[tuple[float, float]] = field(default_factory=list)
     problem: str = ""
 
 
 class ReadingsSource:
-    """Looks up the evidence series of an alert's area (or feeder)."""
+    """Looks up the evidence series of an alert's area (or feeder); voltage charts show
+    the lower limit `voltage_floor_v` the low-voltage detector judges against."""
 
-    def __init__(self, query: PromQuery, interval_s: float) -> None:
+    def __init__(self, query: PromQuery, interval_s: float,
+                 voltage_floor_v: float | None = None) -> None:
         self.query, self.interval_s = query, interval_s
+        self.voltage_floor_v = voltage_floor_v
 
     def for_alert(self, alert: Alert) -> AlertReadings:
         metric, unit = evidence_series(alert.kind)
@@ -46,7 +55,9 @@ class ReadingsSource:
         end = end_of_alert + AFTER_S
         labels = {AREA_LABEL: alert.area} if alert.area else {FEEDER_LABEL: alert.feeder}
         scope = ", ".join(f"{k} {v}" for k, v in labels.items())
-        readings = AlertReadings(metric, unit, scope, (alert.started_at, end_of_alert))
+        reference = self.voltage_floor_v if metric == VOLTAGE_MIN_V else None
+        readings = AlertReadings(metric, unit, scope, (alert.started_at, end_of_alert),
+                                 reference)
         aggregate = "sum" if not alert.area else "avg"
         step = max(self.interval_s, (end - start) / MAX_POINTS)
         try:

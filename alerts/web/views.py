@@ -222,8 +222,12 @@ async def _chart(request: web.Request, alert: Alert) -> str:
         return "<p>No metrics store configured for this page.</p>"
     readings = await asyncio.to_thread(source.for_alert, alert)
     caption = (f"{readings.metric} ({readings.unit}) for {readings.scope}; shaded: the alert"
+               + (f"; dashed: the limit {readings.reference:g} {readings.unit}"
+                  if readings.reference is not None else "")
                + (f". {readings.problem}" if readings.problem else ""))
-    return (f"<figure>{line_chart(readings.points, readings.unit, readings.window)}"
+    chart = line_chart(readings.points, readings.unit, readings.window, readings.metric,
+                       readings.reference)
+    return (f"<figure>{chart}"
             f"<figcaption>{html.esc(caption)}</figcaption></figure>")
 
 
