@@ -22,6 +22,10 @@ NO_TEAM = "(no team)"
 OUTAGE_KINDS = ("outage_area", "outage_feeder")
 
 
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 2) if values else None
+
+
 @dataclass
 class TeamService:
     """One team's work orders in the period."""
@@ -33,15 +37,19 @@ class TeamService:
     hours_to_acknowledge: list[float] = field(default_factory=list)
     hours_to_close: list[float] = field(default_factory=list)
 
-    @staticmethod
-    def _median(values: list[float]) -> float | None:
-        return round(statistics.median(values), 2) if values else None
+    @property
+    def median_hours_to_acknowledge(self) -> float | None:
+        return _median(self.hours_to_acknowledge)
+
+    @property
+    def median_hours_to_close(self) -> float | None:
+        return _median(self.hours_to_close)
 
     def to_dict(self) -> dict[str, object]:
         return {"team": self.team, "opened": self.opened, "closed": self.closed,
                 "open_at_end": self.open_at_end,
-                "median_hours_to_acknowledge": self._median(self.hours_to_acknowledge),
-                "median_hours_to_close": self._median(self.hours_to_close)}
+                "median_hours_to_acknowledge": self.median_hours_to_acknowledge,
+                "median_hours_to_close": self.median_hours_to_close}
 
 
 @dataclass

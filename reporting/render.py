@@ -81,8 +81,7 @@ def render_html(report: Report) -> str:
     theft = report.orders.theft
     theft_rows = [[kind, str(n)] for kind, n in sorted(theft.by_kind.items())]
     team_rows = [[t.team, str(t.opened), str(t.closed), str(t.open_at_end),
-                  _num(t.to_dict()["median_hours_to_acknowledge"], 2),  # type: ignore[arg-type]
-                  _num(t.to_dict()["median_hours_to_close"], 2)]  # type: ignore[arg-type]
+                  _num(t.median_hours_to_acknowledge, 2), _num(t.median_hours_to_close, 2)]
                  for t in report.orders.teams]
     sections = [
         f"<h1>GridWatch {escape(period.kind)} report {escape(period.label)} - "
