@@ -17,7 +17,7 @@ from . import __version__
 from .config import ConfigError
 
 COMMAND_MODULES = ("devstack", "streams", "sensors", "evaluation", "detectors", "ext", "alerts",
-                   "dashboards")
+                   "dashboards", "reporting")
 
 
 def build_parser() -> argparse.ArgumentParser:

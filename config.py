@@ -128,6 +128,7 @@ class AlertApiSettings:
 
     host: str = "127.0.0.1"
     port: int = 8090
+    session_ttl_s: float = 43200.0
 
 
 @dataclass
@@ -155,6 +156,7 @@ class AlertSettings:
     flap_max_transitions: int = 6
     tick_s: float = 0.1
     lease_s: float = 10.0
+    public_url: str = ""
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     api: AlertApiSettings = field(default_factory=AlertApiSettings)
 
@@ -407,8 +409,12 @@ def _validate(instance: Any, prefix: str, source: str) -> None:
         need(instance.flap_max_transitions >= 2, "flap_max_transitions", "must be at least 2")
         need(instance.tick_s > 0, "tick_s", "must be positive")
         need(instance.lease_s > 0, "lease_s", "must be positive")
+        need(instance.public_url == "" or instance.public_url.startswith(("http://", "https://")),
+             "public_url", f"must be empty or an http(s) URL, got {instance.public_url!r}")
     if isinstance(instance, (SmtpSettings, AlertApiSettings)):
         need(0 <= instance.port <= 65535, "port", f"must be 0..65535, got {instance.port}")
+    if isinstance(instance, AlertApiSettings):
+        need(instance.session_ttl_s > 0, "session_ttl_s", "must be positive")
 
 
 def _set_path(tree: dict[str, Any], path: list[str], value: Any) -> None:

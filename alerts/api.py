@@ -21,10 +21,12 @@ from typing import Any
 from aiohttp import web
 
 from ..config import Settings
+from ..streams.promql import PromQuery
 from ..vocabulary.findings import SEVERITIES
 from .access import AccessDenied, Actor, authenticate
 from .dispatcher import open_store
 from .field_labels import field_labels, findings_csv
+from .links import UI_PREFIX
 from .model import STATUSES, WORK_STATES
 from .openapi import (
     MAX_EPOCH,
@@ -37,6 +39,8 @@ from .openapi import (
 )
 from .silences import SilenceError, new_silence
 from .store import AlertQuery, AlertStore
+from .web import PageOptions, add_pages
+from .web.readings import ReadingsSource
 from .workorders import WorkOrderConflict, WorkOrderNotFound, WorkOrders
 
 log = logging.getLogger(__name__)
@@ -67,8 +71,8 @@ async def errors_and_auth(request: web.Request,
                           handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                           ) -> web.StreamResponse:
     """Authenticate, then map domain errors to HTTP statuses."""
-    if request.match_info.http_exception is not None:
-        return await handler(request)
+    if request.match_info.http_exception is not None or request.path.startswith(UI_PREFIX + "/"):
+        return await handler(request)  # the pages log in by session (gridwatch.alerts.web)
     route = request.match_info.route.resource
     allowed = QUERY_PARAMS.get(route.canonical if route else "", frozenset())
     unknown = sorted(set(request.query) - allowed)
@@ -298,8 +302,9 @@ async def labels(request: web.Request) -> web.Response:
     return web.json_response([label.to_dict() for label in field_labels(closed).labels])
 
 
-def create_app(store: AlertStore) -> web.Application:
-    """The API application over `store` (the caller owns and closes the store)."""
+def create_app(store: AlertStore, pages: PageOptions | None = None) -> web.Application:
+    """The API application over `store` (the caller owns and closes the store),
+    with the work-order pages under ``/ui/``."""
     app = web.Application(middlewares=[errors_and_auth], client_max_size=256 * 1024)
     app[STORE] = store
     app[ORDERS] = WorkOrders(store)
@@ -316,7 +321,17 @@ def create_app(store: AlertStore) -> web.Application:
     app.router.add_post("/api/v1/silences", create_silence)
     app.router.add_delete("/api/v1/silences/{silence_id}", expire_silence)
     app.router.add_get("/api/v1/labels", labels)
+    add_pages(app, store, pages or PageOptions())
     return app
+
+
+def page_options(settings: Settings) -> PageOptions:
+    """The pages read readings from the configured metrics store."""
+    readings = ReadingsSource(PromQuery(settings.metrics.url, timeout_s=5.0),
+                              settings.detectors.data_quality.interval_s,
+                              settings.detectors.low_voltage.single_phase.lower_v)
+    return PageOptions(readings, settings.alerts.api.session_ttl_s,
+                       secure_cookie=settings.alerts.public_url.startswith("https://"))
 
 
 async def run_api(settings: Settings, stop: asyncio.Event,
@@ -325,7 +340,7 @@ async def run_api(settings: Settings, stop: asyncio.Event,
     store = open_store(settings)
     try:
         runner = await serve_api(store, settings.alerts.api.host, settings.alerts.api.port,
-                                 started)
+                                 started, page_options(settings))
         try:
             await stop.wait()
         finally:
@@ -335,9 +350,10 @@ async def run_api(settings: Settings, stop: asyncio.Event,
 
 
 async def serve_api(store: AlertStore, host: str, port: int,
-                    started: Callable[[str], None] | None = None) -> web.AppRunner:
+                    started: Callable[[str], None] | None = None,
+                    pages: PageOptions | None = None) -> web.AppRunner:
     """Start the API on host:port; returns the runner (call ``cleanup()`` to stop)."""
-    runner = web.AppRunner(create_app(store), access_log_format=ACCESS_LOG_FORMAT)
+    runner = web.AppRunner(create_app(store, pages), access_log_format=ACCESS_LOG_FORMAT)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     bound = runner.addresses[0][1]

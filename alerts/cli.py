@@ -27,6 +27,7 @@ from .access import ROLES, AccessDenied, Actor, create_token
 from .api import run_api
 from .dispatcher import open_store, run_dispatcher
 from .field_labels import field_labels, findings_csv
+from .links import UI_PREFIX
 from .model import CLOSE_FINDINGS, STATUSES, WORK_STATES, Alert
 from .openapi import openapi_spec
 from .policy import PolicyError, Route, load_policy
@@ -98,8 +99,8 @@ def _run_services(settings: Settings, args: argparse.Namespace, dispatch: bool,
         if dispatch:
             tasks.append(run_dispatcher(settings, stop, stats))
         if api:
-            tasks.append(run_api(settings, stop, lambda url: print(f"API on {url}",
-                                                                   file=sys.stderr)))
+            tasks.append(run_api(settings, stop, lambda url: print(
+                f"API on {url}, work-order page on {url}{UI_PREFIX}/", file=sys.stderr)))
         await asyncio.gather(*tasks)
 
     asyncio.run(main())

@@ -43,6 +43,7 @@ from ..streams.topics import bootstrap_servers, ensure_topics
 from .delivery import Deliverer
 from .engine import AlertEngine, Pending
 from .flapping import FlapDetector
+from .links import public_base_url
 from .model import Alert, AlertParseError, parse_alert_record
 from .notifiers import Notifier, build_notifier
 from .notifiers.mqtt import MqttPublisher
@@ -200,7 +201,8 @@ class Dispatcher:
             if self.engine is None:
                 self.cursor = self.store.change_cursor()
                 self.engine = AlertEngine(self.policy, self.store, FlapDetector(
-                    alerts.flap_window_s, alerts.flap_max_transitions))
+                    alerts.flap_window_s, alerts.flap_max_transitions),
+                    public_base_url(self.settings))
                 self.engine.restore(now)
                 self.stats["leader"] = 1
                 log.info("dispatcher %s notifies (lease %s)", self.holder, LEASE_NAME)

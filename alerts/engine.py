@@ -40,8 +40,10 @@ class Pending:
 class AlertEngine:
     """In-memory groups over the store's active alerts; the store keeps what must survive."""
 
-    def __init__(self, policy: AlertPolicy, store: AlertStore, flaps: FlapDetector) -> None:
+    def __init__(self, policy: AlertPolicy, store: AlertStore, flaps: FlapDetector,
+                 public_url: str = "") -> None:
         self.policy, self.store, self.flaps = policy, store, flaps
+        self.public_url = public_url
         self.inhibitor = Inhibitor(policy.inhibit_rules)
         self.silencer = Silencer(policy.windows)
         self.groups: dict[str, AlertGroup] = {}
@@ -147,7 +149,7 @@ class AlertEngine:
                     id=notification_id(group.key, integration.name, decision),
                     receiver=group.route.receiver, integration=integration.name,
                     group_key=group.key, group_labels=group.labels, firing=decision.firing,
-                    resolved=decision.resolved, sent_at=now)))
+                    resolved=decision.resolved, sent_at=now, public_url=self.public_url)))
             self._prune(group)
         return pending
 
@@ -230,7 +232,7 @@ class AlertEngine:
             pendings = [Pending(integration, Notification(
                 id=f"esc-{alert.id}", receiver=rule.receiver, integration=integration.name,
                 group_key=f"escalation:{alert.id}", group_labels=labels, firing=[current],
-                resolved=[], escalation=True, sent_at=now))
+                resolved=[], escalation=True, sent_at=now, public_url=self.public_url))
                 for integration in self.policy.receivers[rule.receiver].integrations]
             out.append((alert.id, pendings))
         return out

@@ -12,7 +12,7 @@ JSON payload (``version`` = ``gridwatch.notification.v1``)::
      "status": "firing", "escalation": false, "group_key": "route{...}",
      "group_labels": {"area": "F01-A01", "kind": "low_voltage_zone"},
      "sent_at": 1767571200.0, "counts": {"firing": 1, "resolved": 0},
-     "alerts": [<Alert.to_dict()>, ...]}
+     "alerts": [<Alert.to_dict() + {"url": link to its work-order page}>, ...]}
 
 ``status`` is ``resolved`` only when every alert in the message resolved.
 """
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .links import work_order_url
 from .model import Alert
 
 PAYLOAD_VERSION = "gridwatch.notification.v1"
@@ -40,6 +41,7 @@ class Notification:
     resolved: list[Alert]
     escalation: bool = False
     sent_at: float = field(default_factory=time.time)
+    public_url: str = ""
 
     @property
     def status(self) -> str:
@@ -52,7 +54,8 @@ class Notification:
             "escalation": self.escalation, "group_key": self.group_key,
             "group_labels": self.group_labels, "sent_at": self.sent_at,
             "counts": {"firing": len(self.firing), "resolved": len(self.resolved)},
-            "alerts": [a.to_dict() for a in self.firing + self.resolved],
+            "alerts": [a.to_dict() | {"url": work_order_url(self.public_url, a.id)}
+                       for a in self.firing + self.resolved],
         }
 
     def title(self) -> str:
@@ -70,7 +73,7 @@ def _when(epoch: float | None) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _alert_lines(alert: Alert) -> list[str]:
+def _alert_lines(alert: Alert, public_url: str) -> list[str]:
     place = " / ".join(p for p in (alert.feeder, alert.area, alert.meter) if p)
     lines = [f"{alert.severity.upper()} {alert.kind} on {alert.entity} ({place})",
              f"since {_when(alert.started_at)}, last seen {_when(alert.last_seen)}"
@@ -81,6 +84,8 @@ def _alert_lines(alert: Alert) -> list[str]:
         lines.append(f"estimated loss {alert.estimated_loss_kwh_per_day:.1f} kWh/day")
     lines.append(f"alert id {alert.id}, work order {alert.work_state}"
                  + (f" (team {alert.team})" if alert.team else ""))
+    if public_url:
+        lines.append(f"open: {work_order_url(public_url, alert.id)}")
     return lines
 
 
@@ -92,7 +97,8 @@ def render_text(notification: Notification) -> str:
         if alerts:
             out.append(f"{heading}:")
             for alert in alerts:
-                out.extend(["  " + line for line in _alert_lines(alert)] + [""])
+                out.extend(["  " + line for line in _alert_lines(alert, notification.public_url)]
+                           + [""])
     out.append(f"notification {notification.id}")
     return "\n".join(out)
 
@@ -105,7 +111,7 @@ def render_markdown(notification: Notification) -> str:
         if alerts:
             out.append(f"**{heading}**")
             for alert in alerts:
-                first, *rest = _alert_lines(alert)
+                first, *rest = _alert_lines(alert, notification.public_url)
                 out.append(f"- **{first}**")
                 out.extend(f"  > {line}" for line in rest)
     return "\n".join(out)

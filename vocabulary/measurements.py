@@ -48,6 +48,25 @@ def register(measurement: Measurement) -> str:
     return measurement.name
 
 
+def series_name(measurement: str, field: str) -> str:
+    """The name a Prometheus-compatible store gives one field (``<measurement>_<field>``).
+
+    Why here: VictoriaMetrics flattens each InfluxDB field into its own series,
+    so every reader (pages, reports, dashboards) must spell the flattening the
+    same way, and only for fields the registry declares.
+
+    >>> series_name(AREA_INTERVAL, "voltage_min_v")
+    'gridwatch_area_voltage_min_v'
+    >>> series_name(AREA_INTERVAL, "made_up")
+    Traceback (most recent call last):
+    ...
+    KeyError: "measurement 'gridwatch_area' declares no field 'made_up'"
+    """
+    if field not in MEASUREMENTS[measurement].fields:
+        raise KeyError(f"measurement {measurement!r} declares no field {field!r}")
+    return f"{measurement}_{field}"
+
+
 def undeclared(point: MetricPoint) -> list[str]:
     """What of ``point`` the registry does not declare (empty when it is all declared).
 
