@@ -143,6 +143,9 @@ class AlertSettings:
     retries: int = 5
     retry_backoff_s: float = 0.5
     retry_backoff_max_s: float = 30.0
+    retry_window_s: float = 15.0
+    replay_backoff_s: float = 5.0
+    replay_backoff_max_s: float = 300.0
     group_id: str = "gridwatch-alerts"
     store_path: str = ""
     policy_file: str = ""
@@ -400,6 +403,10 @@ def _validate(instance: Any, prefix: str, source: str) -> None:
     if isinstance(instance, AlertSettings):
         need(instance.retries >= 0, "retries", "must not be negative")
         need(instance.retry_backoff_s >= 0, "retry_backoff_s", "must not be negative")
+        need(instance.retry_window_s >= 0, "retry_window_s", "must not be negative")
+        need(instance.replay_backoff_s > 0, "replay_backoff_s", "must be positive")
+        need(instance.replay_backoff_max_s >= instance.replay_backoff_s, "replay_backoff_max_s",
+             "must be at least replay_backoff_s")
         need(instance.group_wait_s >= 0, "group_wait_s", "must not be negative")
         need(instance.group_interval_s > 0, "group_interval_s", "must be positive")
         need(instance.repeat_interval_s > 0, "repeat_interval_s", "must be positive")

