@@ -82,12 +82,45 @@ class MetricsSettings:
 
 
 @dataclass
+class Bounds:
+    """The plausible range of one quantity, both ends included."""
+
+    min: float = 0.0
+    max: float = 0.0
+
+
+def _bounds(low: float, high: float) -> Any:
+    return field(default_factory=lambda: Bounds(low, high))
+
+
+@dataclass
+class PlausibilitySettings:
+    """What a schema-valid reading may hold before it is taken for a fault, not a measurement.
+
+    Why at the bridge: a register of 1e300 kWh or a phase at 1 MV passes the
+    schema (a finite number) and would poison every baseline downstream; the
+    bridge dead-letters the batch with the quantity and the bound instead.
+    """
+
+    energy_kwh: Bounds = _bounds(0.0, 1_000_000_000.0)
+    reverse_kwh: Bounds = _bounds(0.0, 1_000_000_000.0)
+    energy_step_kwh: Bounds = _bounds(0.0, 100_000.0)
+    voltage_v: Bounds = _bounds(0.0, 1_000.0)
+    current_a: Bounds = _bounds(0.0, 10_000.0)
+    power_kw: Bounds = _bounds(-100_000.0, 100_000.0)
+    pf: Bounds = _bounds(-1.0, 1.0)
+    rated_kva: Bounds = _bounds(0.0, 100_000.0)
+
+
+@dataclass
 class BridgeSettings:
-    """MQTT->Kafka batching: larger batches, fewer Kafka requests."""
+    """MQTT->Kafka batching (larger batches, fewer Kafka requests) and payload limits."""
 
     batch_max: int = 500
     linger_ms: int = 50
     max_payload_bytes: int = 4_000_000
+    deadletter_max_bytes: int = 1_000_000
+    plausible: PlausibilitySettings = field(default_factory=PlausibilitySettings)
 
 
 @dataclass
@@ -382,6 +415,11 @@ def _validate(instance: Any, prefix: str, source: str) -> None:
         need(instance.url.startswith(("http://", "https://")), "url",
              f"must be an http(s) URL, got {instance.url!r}")
         need(instance.batch_size >= 1, "batch_size", "must be at least 1")
+    if isinstance(instance, Bounds):
+        need(instance.min <= instance.max, "min", f"min {instance.min} exceeds max {instance.max}")
+    if isinstance(instance, BridgeSettings):
+        need(instance.deadletter_max_bytes >= 4096, "deadletter_max_bytes",
+             "must be at least 4096 (room for the reason and a digest)")
     if isinstance(instance, VoltageLimits):
         need(instance.nominal_v > 0, "nominal_v", "must be positive")
         need(instance.lower_pct < 0 < instance.upper_pct, "lower_pct",
