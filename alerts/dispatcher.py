@@ -49,7 +49,8 @@ from gridwatch.alerts.routing import owning_team
 from gridwatch.alerts.sqlite_store import SqliteAlertStore
 from gridwatch.alerts.store import AlertStore
 from gridwatch.config import Settings
-from gridwatch.streams.topics import bootstrap_servers, ensure_topics
+from gridwatch.streams.kafka_clients import client_options
+from gridwatch.streams.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -100,15 +101,14 @@ class Dispatcher:
 
     def _kafka_clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
         kafka = self.settings.kafka
-        servers = bootstrap_servers(kafka.url)
         consumer = AIOKafkaConsumer(
-            kafka.alerts_topic, bootstrap_servers=servers, group_id=self.settings.alerts.group_id,
+            kafka.alerts_topic, **client_options(kafka), group_id=self.settings.alerts.group_id,
             enable_auto_commit=False, auto_offset_reset="earliest",
             session_timeout_ms=int(kafka.session_timeout_s * 1000),
             heartbeat_interval_ms=int(kafka.heartbeat_interval_s * 1000),
             rebalance_timeout_ms=int(kafka.rebalance_timeout_s * 1000),
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
-        producer = AIOKafkaProducer(bootstrap_servers=servers, acks="all")
+        producer = AIOKafkaProducer(acks="all", **client_options(kafka))
         return consumer, producer
 
     async def run(self, stop: asyncio.Event) -> None:

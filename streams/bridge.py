@@ -26,12 +26,13 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from gridwatch.config import Settings
-from gridwatch.stack import host_port
 from gridwatch.streams.deadletter import deadletter_record
+from gridwatch.streams.kafka_clients import client_options
+from gridwatch.streams.mqtt_connect import broker_address, configure
 from gridwatch.streams.plausibility import check_batch
 from gridwatch.streams.schema import SchemaError, parse_batch
 from gridwatch.streams.stats import write_stats
-from gridwatch.streams.topics import bootstrap_servers, ensure_topics
+from gridwatch.streams.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +100,9 @@ class MqttKafkaBridge:
 
     async def run(self, stop: asyncio.Event) -> None:
         await ensure_topics(self.settings.kafka)
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers(self.settings.kafka.url),
-                                    acks="all", linger_ms=self.settings.bridge.linger_ms,
-                                    max_request_size=8_000_000)
+        producer = AIOKafkaProducer(acks="all", linger_ms=self.settings.bridge.linger_ms,
+                                    max_request_size=8_000_000,
+                                    **client_options(self.settings.kafka))
         await producer.start()
         queue: asyncio.Queue[mqtt.MQTTMessage] = asyncio.Queue()
         client = self._mqtt_client(asyncio.get_running_loop(), queue)
@@ -120,10 +121,8 @@ class MqttKafkaBridge:
     def _mqtt_client(self, loop: asyncio.AbstractEventLoop,
                      queue: asyncio.Queue[mqtt.MQTTMessage]) -> mqtt.Client:
         cfg = self.settings.mqtt
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.client_id,
-                             clean_session=False, manual_ack=True)
-        if cfg.username:
-            client.username_pw_set(cfg.username, cfg.password)
+        client = configure(mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.client_id,
+                                       clean_session=False, manual_ack=True), cfg)
         client.reconnect_delay_set(max(1, int(cfg.reconnect_min_s)), int(cfg.reconnect_max_s))
         subscription = f"{cfg.topic_prefix}/+/+/readings"
 
@@ -146,8 +145,7 @@ class MqttKafkaBridge:
 
         client.on_connect, client.on_disconnect = on_connect, on_disconnect
         client.on_message = on_message
-        host, port = host_port(cfg.url, 1883)
-        client.connect_async(host, port, keepalive=cfg.keepalive_s)
+        client.connect_async(*broker_address(cfg), keepalive=cfg.keepalive_s)
         client.loop_start()
         return client
 

@@ -11,14 +11,13 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from gridwatch.config import KafkaSettings
-from gridwatch.streams.topics import bootstrap_servers
+from gridwatch.streams.kafka_clients import client_options
 
 
 async def consumer_lag(settings: KafkaSettings) -> int:
     """Sum over the readings topic's partitions of end offset minus committed offset."""
-    servers = bootstrap_servers(settings.url)
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    consumer = AIOKafkaConsumer(enable_auto_commit=False, **client_options(settings))
     await admin.start()
     await consumer.start()
     try:
