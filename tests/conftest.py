@@ -43,6 +43,14 @@ def searchable_temp_dir(prefix: str) -> Path:
     return path
 
 
+@pytest.fixture
+def searchable_tmp() -> Iterator[Path]:
+    """Like tmp_path, but reachable by the user Mosquitto drops to (a `gridwatch up` state dir)."""
+    path = searchable_temp_dir("gridwatch-test-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def services_dir() -> Iterator[Path]:
     path = searchable_temp_dir("gridwatch-services-")
