@@ -25,7 +25,13 @@ from urllib.parse import urlparse
 import yaml
 
 ENV_PREFIX = "GRIDWATCH__"
+SECRET = {"secret": True}  # field metadata: masked in `config --json` and never logged
+MASK = "***"
 DEFAULT_CONFIG_ENV = "GRIDWATCH_CONFIG"
+
+
+KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 class ConfigError(ValueError):
@@ -44,7 +50,10 @@ class MqttSettings:
     topic_prefix: str = "gridwatch/v1"
     client_id: str = "gridwatch-bridge"
     username: str = ""
-    password: str = ""
+    password: str = field(default="", metadata=SECRET)
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
     qos: int = 1
     keepalive_s: int = 30
     reconnect_min_s: float = 0.5
@@ -66,6 +75,13 @@ class KafkaSettings:
     rebalance_timeout_s: float = 3.0
     session_timeout_s: float = 10.0
     heartbeat_interval_s: float = 1.0
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = ""
+    sasl_username: str = ""
+    sasl_password: str = field(default="", metadata=SECRET)
+    ssl_ca_file: str = ""
+    ssl_cert_file: str = ""
+    ssl_key_file: str = ""
 
 
 @dataclass
@@ -73,7 +89,7 @@ class MetricsSettings:
     """InfluxDB v2 write endpoint (VictoriaMetrics accepts the same writes)."""
 
     url: str = "http://127.0.0.1:8428"
-    token: str = ""
+    token: str = field(default="", metadata=SECRET)
     org: str = "gridwatch"
     bucket: str = "gridwatch"
     batch_size: int = 5000
@@ -83,12 +99,45 @@ class MetricsSettings:
 
 
 @dataclass
+class Bounds:
+    """The plausible range of one quantity, both ends included."""
+
+    min: float = 0.0
+    max: float = 0.0
+
+
+def _bounds(low: float, high: float) -> Any:
+    return field(default_factory=lambda: Bounds(low, high))
+
+
+@dataclass
+class PlausibilitySettings:
+    """What a schema-valid reading may hold before it is taken for a fault, not a measurement.
+
+    Why at the bridge: a register of 1e300 kWh or a phase at 1 MV passes the
+    schema (a finite number) and would poison every baseline downstream; the
+    bridge dead-letters the batch with the quantity and the bound instead.
+    """
+
+    energy_kwh: Bounds = _bounds(0.0, 1_000_000_000.0)
+    reverse_kwh: Bounds = _bounds(0.0, 1_000_000_000.0)
+    energy_step_kwh: Bounds = _bounds(0.0, 100_000.0)
+    voltage_v: Bounds = _bounds(0.0, 1_000.0)
+    current_a: Bounds = _bounds(0.0, 10_000.0)
+    power_kw: Bounds = _bounds(-100_000.0, 100_000.0)
+    pf: Bounds = _bounds(-1.0, 1.0)
+    rated_kva: Bounds = _bounds(0.0, 100_000.0)
+
+
+@dataclass
 class BridgeSettings:
-    """MQTT->Kafka batching: larger batches, fewer Kafka requests."""
+    """MQTT->Kafka batching (larger batches, fewer Kafka requests) and payload limits."""
 
     batch_max: int = 500
     linger_ms: int = 50
     max_payload_bytes: int = 4_000_000
+    deadletter_max_bytes: int = 1_000_000
+    plausible: PlausibilitySettings = field(default_factory=PlausibilitySettings)
 
 
 @dataclass
@@ -106,7 +155,7 @@ class WebhookReceiver:
 
     url: str = ""
     timeout_s: float = 5.0
-    secret: str = ""
+    secret: str = field(default="", metadata=SECRET)
 
 
 @dataclass
@@ -117,7 +166,7 @@ class SmtpSettings:
     port: int = 25
     sender: str = "gridwatch@localhost"
     username: str = ""
-    password: str = ""
+    password: str = field(default="", metadata=SECRET)
     starttls: bool = False
     timeout_s: float = 10.0
 
@@ -129,6 +178,8 @@ class AlertApiSettings:
     host: str = "127.0.0.1"
     port: int = 8090
     session_ttl_s: float = 43200.0
+    cert_file: str = ""
+    key_file: str = ""
 
 
 @dataclass
@@ -145,6 +196,9 @@ class AlertSettings:
     retries: int = 5
     retry_backoff_s: float = 0.5
     retry_backoff_max_s: float = 30.0
+    retry_window_s: float = 15.0
+    replay_backoff_s: float = 5.0
+    replay_backoff_max_s: float = 300.0
     group_id: str = "gridwatch-alerts"
     store_path: str = ""
     policy_file: str = ""
@@ -372,16 +426,31 @@ def _validate(instance: Any, prefix: str, source: str) -> None:
 
     if isinstance(instance, MqttSettings):
         need(instance.qos in (0, 1, 2), "qos", f"must be 0, 1 or 2, got {instance.qos}")
-        need(instance.url.startswith(("mqtt://", "tcp://")), "url",
-             f"must start with mqtt:// or tcp://, got {instance.url!r}")
+        need(instance.url.startswith(("mqtt://", "tcp://", "mqtts://", "ssl://")), "url",
+             f"must start with mqtt://, tcp://, mqtts:// or ssl://, got {instance.url!r}")
+        need(bool(instance.cert_file) == bool(instance.key_file), "cert_file",
+             "a client certificate needs both cert_file and key_file")
     if isinstance(instance, KafkaSettings):
         need(instance.partitions >= 1, "partitions", "must be at least 1")
         need(instance.url.startswith("kafka://"), "url",
              f"must start with kafka://, got {instance.url!r}")
+        need(instance.security_protocol in KAFKA_PROTOCOLS, "security_protocol",
+             f"must be one of {', '.join(KAFKA_PROTOCOLS)}, got {instance.security_protocol!r}")
+        sasl = instance.security_protocol.startswith("SASL_")
+        need(not sasl or instance.sasl_mechanism in SASL_MECHANISMS, "sasl_mechanism",
+             f"must be one of {', '.join(SASL_MECHANISMS)} with {instance.security_protocol}, "
+             f"got {instance.sasl_mechanism!r}")
+        need(bool(instance.ssl_cert_file) == bool(instance.ssl_key_file), "ssl_cert_file",
+             "a client certificate needs both ssl_cert_file and ssl_key_file")
     if isinstance(instance, MetricsSettings):
         need(instance.url.startswith(("http://", "https://")), "url",
              f"must be an http(s) URL, got {instance.url!r}")
         need(instance.batch_size >= 1, "batch_size", "must be at least 1")
+    if isinstance(instance, Bounds):
+        need(instance.min <= instance.max, "min", f"min {instance.min} exceeds max {instance.max}")
+    if isinstance(instance, BridgeSettings):
+        need(instance.deadletter_max_bytes >= 4096, "deadletter_max_bytes",
+             "must be at least 4096 (room for the reason and a digest)")
     if isinstance(instance, VoltageLimits):
         need(instance.nominal_v > 0, "nominal_v", "must be positive")
         need(instance.lower_pct < 0 < instance.upper_pct, "lower_pct",
@@ -403,6 +472,10 @@ def _validate(instance: Any, prefix: str, source: str) -> None:
     if isinstance(instance, AlertSettings):
         need(instance.retries >= 0, "retries", "must not be negative")
         need(instance.retry_backoff_s >= 0, "retry_backoff_s", "must not be negative")
+        need(instance.retry_window_s >= 0, "retry_window_s", "must not be negative")
+        need(instance.replay_backoff_s > 0, "replay_backoff_s", "must be positive")
+        need(instance.replay_backoff_max_s >= instance.replay_backoff_s, "replay_backoff_max_s",
+             "must be at least replay_backoff_s")
         need(instance.group_wait_s >= 0, "group_wait_s", "must not be negative")
         need(instance.group_interval_s > 0, "group_interval_s", "must be positive")
         need(instance.repeat_interval_s > 0, "repeat_interval_s", "must be positive")
@@ -415,6 +488,8 @@ def _validate(instance: Any, prefix: str, source: str) -> None:
         need(0 <= instance.port <= 65535, "port", f"must be 0..65535, got {instance.port}")
     if isinstance(instance, AlertApiSettings):
         need(instance.session_ttl_s > 0, "session_ttl_s", "must be positive")
+        need(bool(instance.cert_file) == bool(instance.key_file), "cert_file",
+             "TLS needs both cert_file and key_file")
 
 
 def _set_path(tree: dict[str, Any], path: list[str], value: Any) -> None:
@@ -482,17 +557,27 @@ def load_settings(path: str | os.PathLike[str] | None = None,
     return settings
 
 
-def settings_as_dict(settings: Any) -> dict[str, Any]:
-    """Plain-dict view of a settings tree (internal fields left out)."""
+def settings_as_dict(settings: Any, redact: bool = False) -> dict[str, Any]:
+    """Plain-dict view of a settings tree (internal fields left out).
+
+    With `redact`, every secret that is set (passwords, tokens, HMAC keys)
+    reads ``***``: the view that may be printed or logged.
+
+    >>> settings_as_dict(MqttSettings(password="hunter2"), redact=True)["password"]
+    '***'
+    """
     out: dict[str, Any] = {}
     for f in dataclasses.fields(settings):
         if f.metadata.get("internal"):
             continue
         value = getattr(settings, f.name)
         if dataclasses.is_dataclass(value):
-            value = settings_as_dict(value)
+            value = settings_as_dict(value, redact)
         elif isinstance(value, list):
-            value = [settings_as_dict(v) if dataclasses.is_dataclass(v) else v for v in value]
+            value = [settings_as_dict(v, redact) if dataclasses.is_dataclass(v) else v
+                     for v in value]
+        elif redact and value and f.metadata.get("secret"):
+            value = MASK
         out[f.name] = value
     return out
 
@@ -514,9 +599,15 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def settings_diff(old: Any, new: Any) -> dict[str, tuple[Any, Any]]:
-    """Every dotted key whose value differs between two settings trees, as (old, new)."""
+    """Every dotted key whose value differs between two settings trees, as (old, new).
+
+    Secrets are compared for real but shown masked: the diff is for logging.
+    """
     a, b = flatten(settings_as_dict(old)), flatten(settings_as_dict(new))
-    return {k: (a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)}
+    shown_a = flatten(settings_as_dict(old, redact=True))
+    shown_b = flatten(settings_as_dict(new, redact=True))
+    return {k: (shown_a.get(k), shown_b.get(k)) for k in sorted(a.keys() | b.keys())
+            if a.get(k) != b.get(k)}
 
 
 def host_port(url: str, default_port: int) -> tuple[str, int]:

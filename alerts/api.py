@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import math
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -337,10 +338,15 @@ def page_options(settings: Settings) -> PageOptions:
 async def run_api(settings: Settings, stop: asyncio.Event,
                   started: Callable[[str], None] | None = None) -> None:
     """Serve the API of `settings.alerts.api` over the configured store until `stop` is set."""
+    api = settings.alerts.api
+    context = None
+    if api.cert_file:  # both set: the configuration refuses one without the other
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(api.cert_file, api.key_file)
     store = open_store(settings)
     try:
-        runner = await serve_api(store, settings.alerts.api.host, settings.alerts.api.port,
-                                 started, page_options(settings))
+        runner = await serve_api(store, api.host, api.port, started, page_options(settings),
+                                 context)
         try:
             await stop.wait()
         finally:
@@ -351,12 +357,14 @@ async def run_api(settings: Settings, stop: asyncio.Event,
 
 async def serve_api(store: AlertStore, host: str, port: int,
                     started: Callable[[str], None] | None = None,
-                    pages: PageOptions | None = None) -> web.AppRunner:
-    """Start the API on host:port; returns the runner (call ``cleanup()`` to stop)."""
+                    pages: PageOptions | None = None,
+                    ssl_context: ssl.SSLContext | None = None) -> web.AppRunner:
+    """Start the API on host:port (HTTPS with `ssl_context`); returns the runner
+    (call ``cleanup()`` to stop)."""
     runner = web.AppRunner(create_app(store, pages), access_log_format=ACCESS_LOG_FORMAT)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
     bound = runner.addresses[0][1]
     if started:
-        started(f"http://{host}:{bound}")
+        started(f"{'https' if ssl_context else 'http'}://{host}:{bound}")
     return runner

@@ -396,7 +396,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = add("check-policy", cmd_check_policy, "validate the alert policy and print its routes",
             json_flag=False)
     p.add_argument("file", nargs="?", help="policy YAML (default: alerts.policy_file)")
-    p = add("deadletters", cmd_deadletters, "notifications given up after all retries")
+    p = add("deadletters", cmd_deadletters, "deliveries whose retry window failed (replayed later)")
     p.add_argument("--limit", type=int, default=50)
     p = add("sink", cmd_sink, "a local webhook receiver that prints and verifies deliveries",
             json_flag=False)

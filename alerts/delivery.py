@@ -1,10 +1,12 @@
-"""One notification to one integration: attempts with backoff, then a dead-letter record.
+"""One notification to one integration: attempts with backoff within a retry window.
 
 Why here and not in each notifier: every channel needs the same patience
-(exponential backoff up to a ceiling, no retry for a permanent refusal) and
-the same way of giving up (a dead-letter row in the store that an operator
-can inspect with `gridwatch alerts deadletters`), so no notification is
-silently dropped.
+(exponential backoff up to a ceiling, no retry for a permanent refusal,
+at most ``retry_window_s`` of attempts in a row) and the same way of
+reporting a window that ended without success: a dead-letter row in the
+store that an operator can inspect with `gridwatch alerts deadletters`.
+That row is a record, not the end of the news: the engine keeps what the
+integration is owed and replays it after a backoff until it is delivered.
 """
 
 from __future__ import annotations
@@ -30,21 +32,23 @@ class Deliverer:
     """
 
     def __init__(self, store: AlertStore, retries: int, backoff_s: float, backoff_max_s: float,
-                 stats: dict[str, Any]) -> None:
+                 stats: dict[str, Any], window_s: float = float("inf")) -> None:
         self.store, self.retries = store, retries
-        self.backoff_s, self.backoff_max_s = backoff_s, backoff_max_s
+        self.backoff_s, self.backoff_max_s, self.window_s = backoff_s, backoff_max_s, window_s
         self.stats = stats
         self._delivered: set[tuple[str, str]] = set()
 
     async def deliver(self, notifier: Notifier, notification: Notification) -> bool:
         attempts, delay, error = 0, self.backoff_s, ""
+        started = time.monotonic()
         while True:
             attempts += 1
             try:
                 await notifier.send(notification)
             except DeliveryError as exc:
                 error = str(exc)
-                if exc.permanent or attempts > self.retries:
+                if (exc.permanent or attempts > self.retries
+                        or time.monotonic() - started + delay > self.window_s):
                     break
                 self.stats["delivery_retries"] = self.stats.get("delivery_retries", 0) + 1
                 log.info("delivery to %s failed (attempt %d): %s; retrying in %.2fs",
@@ -62,8 +66,8 @@ class Deliverer:
                                                   + len(news - self._delivered))
                 self._delivered |= news
                 return True
-        log.warning("giving up on %s after %d attempts: %s", notification.integration,
-                    attempts, error)
+        log.warning("delivery to %s failed %d times (%s); kept, to be replayed",
+                    notification.integration, attempts, error)
         self.stats["delivery_failures"] = self.stats.get("delivery_failures", 0) + 1
         self.store.add_delivery_deadletter(DeliveryDeadLetter(
             integration=notification.integration, group_key=notification.group_key,

@@ -38,8 +38,9 @@ import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import KafkaError
 
+from ..clients.kafka import client_options
 from ..config import Settings
-from ..streams.topics import bootstrap_servers, ensure_topics
+from ..streams.topics import ensure_topics
 from .delivery import Deliverer
 from .engine import AlertEngine, Pending
 from .flapping import FlapDetector
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 
 STAT_KEYS = ("alerts_received", "alerts_stored", "alerts_delivered", "notifications_sent",
              "delivery_failures", "delivery_retries", "deadletters", "escalations", "leader")
-SHUTDOWN_GRACE_S = 5.0
+SHUTDOWN_GRACE_S = 2.0  # deliveries in flight at SIGTERM; the whole stop stays under 5 s
 LEASE_NAME = "alerts-notifier"
 ESCALATION_CHECK_S = 0.5  # acknowledgements are read from the store at this pace
 FETCH_MAX_WAIT_MS = 50  # alerts are few and urgent: do not let the broker hold a fetch
@@ -93,7 +94,7 @@ class Dispatcher:
         self.engine: AlertEngine | None = None
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.deliverer = Deliverer(store, alerts.retries, alerts.retry_backoff_s,
-                                   alerts.retry_backoff_max_s, stats)
+                                   alerts.retry_backoff_max_s, stats, alerts.retry_window_s)
         self.mqtt = MqttPublisher(settings.mqtt, f"{settings.mqtt.client_id}-alerts")
         self.notifiers: dict[str, Notifier] = {}
         self.tasks: set[asyncio.Task[None]] = set()
@@ -101,15 +102,14 @@ class Dispatcher:
 
     def _kafka_clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
         kafka = self.settings.kafka
-        servers = bootstrap_servers(kafka.url)
         consumer = AIOKafkaConsumer(
-            kafka.alerts_topic, bootstrap_servers=servers, group_id=self.settings.alerts.group_id,
+            kafka.alerts_topic, **client_options(kafka), group_id=self.settings.alerts.group_id,
             enable_auto_commit=False, auto_offset_reset="earliest",
             session_timeout_ms=int(kafka.session_timeout_s * 1000),
             heartbeat_interval_ms=int(kafka.heartbeat_interval_s * 1000),
             rebalance_timeout_ms=int(kafka.rebalance_timeout_s * 1000),
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
-        producer = AIOKafkaProducer(bootstrap_servers=servers, acks="all")
+        producer = AIOKafkaProducer(acks="all", **client_options(kafka))
         return consumer, producer
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -202,7 +202,8 @@ class Dispatcher:
                 self.cursor = self.store.change_cursor()
                 self.engine = AlertEngine(self.policy, self.store, FlapDetector(
                     alerts.flap_window_s, alerts.flap_max_transitions),
-                    public_base_url(self.settings))
+                    public_base_url(self.settings), alerts.replay_backoff_s,
+                    alerts.replay_backoff_max_s)
                 self.engine.restore(now)
                 self.stats["leader"] = 1
                 log.info("dispatcher %s notifies (lease %s)", self.holder, LEASE_NAME)
@@ -272,8 +273,8 @@ async def run_dispatcher(settings: Settings, stop: asyncio.Event,
     `stats` (if given) is updated in place: ``alerts_received``,
     ``alerts_stored``, ``alerts_delivered`` (alert states, firing or resolved,
     that reached at least one receiver), ``notifications_sent`` (per receiver),
-    ``delivery_failures`` (notifications given up after all retries, each
-    with a dead-letter record in the store), ``delivery_retries``,
+    ``delivery_failures`` (retry windows that ended without success, each
+    with a dead-letter record in the store; the news is replayed later), ``delivery_retries``,
     ``deadletters`` (records sent to the Kafka dead-letter topic) and
     ``escalations``.
     """

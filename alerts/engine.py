@@ -41,9 +41,11 @@ class AlertEngine:
     """In-memory groups over the store's active alerts; the store keeps what must survive."""
 
     def __init__(self, policy: AlertPolicy, store: AlertStore, flaps: FlapDetector,
-                 public_url: str = "") -> None:
+                 public_url: str = "", replay_s: float = 5.0,
+                 replay_max_s: float = 300.0) -> None:
         self.policy, self.store, self.flaps = policy, store, flaps
         self.public_url = public_url
+        self.replay_s, self.replay_max_s = replay_s, replay_max_s
         self.inhibitor = Inhibitor(policy.inhibit_rules)
         self.silencer = Silencer(policy.windows)
         self.groups: dict[str, AlertGroup] = {}
@@ -82,14 +84,18 @@ class AlertEngine:
     def ingest(self, alerts: list[Alert], now: float, include_resolved: bool = False) -> None:
         """Take stored alerts into their groups; new groups start their wait.
 
-        A resolved alert that is in no group was never announced, or its
-        resolution already was: it has nothing left to say (unless restoring,
-        where groups are rebuilt from what integrations were told).
+        A resolved alert that is in no group is taken only while unsettled (it
+        fired and resolved before anyone was told); a settled one (its news
+        delivered, or muted to the end) has nothing left to say, whatever
+        later changes its work order. When restoring, everything comes in.
         """
+        candidates = [a.id for a in alerts if a.status != FIRING and a.id not in self.memberships]
+        unsettled = (set(candidates) if include_resolved
+                     else self.store.unsettled_ids(candidates) if candidates else set())
         for alert in alerts:
             self.flaps.observe(alert)
-            if alert.status != FIRING and alert.id not in self.memberships and not (
-                    include_resolved):
+            if alert.status != FIRING and alert.id not in self.memberships and (
+                    alert.id not in unsettled):
                 continue
             self.active[alert.id] = alert
             for route in match_routes(self.policy.route, alert.labels()):
@@ -138,6 +144,7 @@ class AlertEngine:
             group.next_flush = now + group.route.group_interval_s
             self._refresh(group)
             muted = {a.id for a in group.alerts.values() if self.mute_reason(a, now)}
+            group.muted = muted
             for integration in self.policy.receivers[group.route.receiver].integrations:
                 if integration.name in group.in_flight:
                     continue
@@ -162,17 +169,31 @@ class AlertEngine:
                 group.alerts[alert_id] = self.active[alert_id] = current
 
     def delivered(self, pending: Pending, ok: bool, now: float) -> None:
-        """Record what an integration now knows, so a restart does not repeat it."""
+        """Record what an integration now knows, so a restart does not repeat it.
+
+        A failed delivery (the receiver stayed down through its retry window)
+        changes nothing the integration is owed; the group is flushed again
+        after a backoff, doubling per failure up to `replay_max_s`, so the
+        same news is replayed once the receiver is back.
+        """
         note = pending.notification
+        name = pending.integration.name
         group = self.groups.get(note.group_key)
         if group is None:
             return
-        group.in_flight.discard(pending.integration.name)
+        group.in_flight.discard(name)
         if ok:
-            record = NotifyRecord(note.group_key, pending.integration.name, now,
-                                  [a.id for a in note.firing], [a.id for a in note.resolved])
-            group.records[record.integration] = record
-            self.unsaved[(group.key, record.integration)] = record
+            group.failures.pop(name, None)
+            previous = group.records.get(name)
+            earlier = [aid for aid in (previous.resolved if previous else [])
+                       if aid in group.alerts]
+            record = NotifyRecord(note.group_key, name, now, [a.id for a in note.firing],
+                                  sorted({*earlier, *(a.id for a in note.resolved)}))
+            group.records[name] = record
+            self.unsaved[(group.key, name)] = record
+        else:
+            group.failures[name] = failures = group.failures.get(name, 0) + 1
+            group.next_flush = now + min(self.replay_max_s, self.replay_s * 2 ** (failures - 1))
         self._prune(group)
 
     def save_records(self) -> None:
@@ -189,12 +210,17 @@ class AlertEngine:
         """Drop resolved alerts nobody still believes firing; drop empty groups."""
         if group.in_flight:
             return
-        for alert_id in removable(group):
+        integrations = [i.name for i in self.policy.receivers[group.route.receiver].integrations]
+        done: list[str] = []
+        for alert_id in removable(group, integrations):
             del group.alerts[alert_id]
             self.memberships[alert_id] -= 1
             if not self.memberships[alert_id]:
                 del self.memberships[alert_id]
                 self.active.pop(alert_id, None)
+                done.append(alert_id)
+        if done:
+            self.store.settle_alerts(done)
         if not group.alerts:
             del self.groups[group.key]
             for integration in group.records:

@@ -37,6 +37,8 @@ class AlertGroup:
     next_flush: float = 0.0
     records: dict[str, NotifyRecord] = field(default_factory=dict)
     in_flight: set[str] = field(default_factory=set)
+    muted: set[str] = field(default_factory=set)
+    failures: dict[str, int] = field(default_factory=dict)
 
 
 def group_key(route: Route, labels: dict[str, str]) -> tuple[str, dict[str, str]]:
@@ -60,20 +62,33 @@ class Decision:
     resolved: list[Alert]
 
 
+def owes_resolution(alert_id: str, record: NotifyRecord | None, muted: set[str]) -> bool:
+    """Whether an integration must still hear that this resolved alert resolved.
+
+    Those told it fired are owed its end; so is one never told anything about
+    it (it fired and resolved before a flush, or while the receiver was down),
+    unless it is muted: the notification then says both, start and end.
+    """
+    if record is None:
+        return alert_id not in muted
+    return alert_id in record.firing or (alert_id not in record.resolved
+                                         and alert_id not in muted)
+
+
 def decide(group: AlertGroup, muted: set[str], record: NotifyRecord | None,
            now: float) -> Decision | None:
     """Alertmanager's rule, per integration, or None when nothing is owed.
 
     Notify when the set of firing (unmuted) alerts differs from the set last
-    sent, or when alerts last sent as firing have resolved, or when the same
-    firing set was last sent ``repeat_interval`` ago. Resolved alerts are
-    only announced to integrations that were told they fired.
+    sent, or when a resolution is owed (see `owes_resolution`), or when the
+    same firing set was last sent ``repeat_interval`` ago.
     """
     firing = sorted((a for a in group.alerts.values() if a.status == FIRING
                      and a.id not in muted), key=lambda a: (a.started_at, a.id))
     told = set(record.firing) if record else set()
     resolved = sorted((a for a in group.alerts.values() if a.status == RESOLVED
-                       and a.id in told), key=lambda a: (a.started_at, a.id))
+                       and owes_resolution(a.id, record, muted)),
+                      key=lambda a: (a.started_at, a.id))
     if not firing and not resolved:
         return None
     changed = {a.id for a in firing} != told
@@ -90,7 +105,7 @@ def notification_id(group_key_: str, integration: str, decision: Decision) -> st
     return "ntf-" + hashlib.sha256(body.encode()).hexdigest()[:20]
 
 
-def removable(group: AlertGroup) -> list[str]:
-    """Resolved alerts no integration still believes firing: they can leave the group."""
-    believed = {aid for record in group.records.values() for aid in record.firing}
-    return [a.id for a in group.alerts.values() if a.status == RESOLVED and a.id not in believed]
+def removable(group: AlertGroup, integrations: list[str]) -> list[str]:
+    """Resolved alerts no integration is still owed news of: they can leave the group."""
+    return [a.id for a in group.alerts.values() if a.status == RESOLVED and not any(
+        owes_resolution(a.id, group.records.get(name), group.muted) for name in integrations)]

@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     area TEXT NOT NULL, feeder TEXT NOT NULL, status TEXT NOT NULL, work_state TEXT NOT NULL,
     team TEXT NOT NULL, assignee TEXT NOT NULL, started_at REAL NOT NULL,
     received_at REAL NOT NULL, closed_at REAL, body TEXT NOT NULL,
-    seq INTEGER NOT NULL DEFAULT 0);
+    seq INTEGER NOT NULL DEFAULT 0, settled INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS alerts_status ON alerts(status);
 CREATE INDEX IF NOT EXISTS alerts_team ON alerts(team, work_state);
 CREATE INDEX IF NOT EXISTS alerts_closed ON alerts(closed_at);
@@ -80,10 +80,13 @@ class SqliteAlertStore(AlertStore):
         self._db.executescript(SCHEMA)
 
     def _add_missing_columns(self) -> None:
-        """Stores written before alerts had a change number get the column (all zero)."""
+        """Older stores get the newer columns: change numbers (all zero) and `settled`
+        (all one: what an older dispatcher had, it had finished with)."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(alerts)")}
         if columns and "seq" not in columns:
             self._db.execute("ALTER TABLE alerts ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")
+        if columns and "settled" not in columns:
+            self._db.execute("ALTER TABLE alerts ADD COLUMN settled INTEGER NOT NULL DEFAULT 1")
 
     def _tx(self, statements: Iterable[tuple[str, tuple[Any, ...]]]) -> None:
         with self._lock:
@@ -117,16 +120,18 @@ class SqliteAlertStore(AlertStore):
             return stored
 
     def _upsert_one(self, alert: Alert, seq: int) -> Alert:
-        row = self._db.execute("SELECT body FROM alerts WHERE id = ?", (alert.id,)).fetchone()
+        row = self._db.execute("SELECT body, settled FROM alerts WHERE id = ?",
+                               (alert.id,)).fetchone()
         merged = alert if row is None else merge_sighting(Alert.from_dict(json.loads(row[0])),
                                                          alert)
         self._db.execute(
             "INSERT OR REPLACE INTO alerts (id, kind, severity, entity, area, feeder, status, "
-            "work_state, team, assignee, started_at, received_at, closed_at, body, seq) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "work_state, team, assignee, started_at, received_at, closed_at, body, seq, settled) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (merged.id, merged.kind, merged.severity, merged.entity, merged.area, merged.feeder,
              merged.status, merged.work_state, merged.team, merged.assignee, merged.started_at,
-             merged.received_at, merged.closed_at, json.dumps(merged.to_dict()), seq))
+             merged.received_at, merged.closed_at, json.dumps(merged.to_dict()), seq,
+             0 if row is None else row[1]))
         return merged
 
     def change_cursor(self) -> int:
@@ -177,7 +182,7 @@ class SqliteAlertStore(AlertStore):
         return [Alert.from_dict(json.loads(r[0])) for r in rows]
 
     def active_alerts(self) -> list[Alert]:
-        rows = self._query("SELECT body FROM alerts WHERE status = 'firing'")
+        rows = self._query("SELECT body FROM alerts WHERE status = 'firing' OR settled = 0")
         alerts = [Alert.from_dict(json.loads(r[0])) for r in rows]
         firing = {a.id for a in alerts}
         told = {aid for record in self.get_notify_records() for aid in record.firing} - firing
@@ -186,6 +191,18 @@ class SqliteAlertStore(AlertStore):
             if alert is not None:
                 alerts.append(alert)
         return alerts
+
+    def unsettled_ids(self, alert_ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(alert_ids), 500):
+            chunk = alert_ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found |= {r[0] for r in self._query(
+                f"SELECT id FROM alerts WHERE settled = 0 AND id IN ({marks})", tuple(chunk))}
+        return found
+
+    def settle_alerts(self, alert_ids: list[str]) -> None:
+        self._tx([("UPDATE alerts SET settled = 1 WHERE id = ?", (a,)) for a in alert_ids])
 
     def save_work_order(self, alert: Alert, entry: AuditEntry) -> None:
         self._tx([

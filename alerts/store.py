@@ -134,8 +134,22 @@ class AlertStore(abc.ABC):
 
     @abc.abstractmethod
     def active_alerts(self) -> list[Alert]:
-        """Alerts the dispatcher must still think about: firing, or resolved but
-        still present in some group's notification log."""
+        """Alerts the dispatcher must still think about: firing, unsettled, or resolved
+        but still present in some group's notification log."""
+
+    @abc.abstractmethod
+    def unsettled_ids(self, alert_ids: list[str]) -> set[str]:
+        """Those of `alert_ids` the notifier has not finished with.
+
+        A new alert is unsettled until every integration owed its news has it
+        (or it was muted to the end): an alert that fired and resolved while a
+        receiver was down, or before its group's first flush, is still
+        announced, also after a dispatcher restart.
+        """
+
+    @abc.abstractmethod
+    def settle_alerts(self, alert_ids: list[str]) -> None:
+        """Mark alerts the notifier has nothing more to say about."""
 
     @abc.abstractmethod
     def save_work_order(self, alert: Alert, entry: AuditEntry) -> None:

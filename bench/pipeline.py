@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
+        tmp.chmod(0o755)  # Mosquitto, started as root, drops to its own user and must get in
         urls = {"mqtt": free_port(), "kafka": free_port(), "metrics": free_port()}
         services = [mosquitto_service(tmp, "127.0.0.1", urls["mqtt"], "mosquitto"),
                     tansu_service(tmp, "127.0.0.1", urls["kafka"], ""),

@@ -1,8 +1,10 @@
-"""`gridwatch up`: the whole system on the embedded default stack."""
+"""`gridwatch up` (the whole system on the embedded default stack) and `gridwatch mqtt-config`."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
 from ..config import load_settings
 
@@ -22,6 +24,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--json", action="store_true", help="print one JSON summary object at the end")
     up.set_defaults(func=_up)
 
+    secure = subparsers.add_parser(
+        "mqtt-config", help="write a Mosquitto TLS set-up with one account per concentrator",
+        description="From a CSV of 'concentrator,area' lines, write under --out: the hashed "
+                    "password file, the topic ACL (each concentrator may publish only its own "
+                    "area's readings; the bridge account mqtt.username reads them), "
+                    "credentials.csv (mode 600, the generated passwords) and mosquitto.conf "
+                    "with a TLS-only listener.")
+    secure.add_argument("concentrators", help="CSV file of concentrator,area lines")
+    secure.add_argument("--out", required=True, help="directory for the generated files")
+    secure.add_argument("--cafile", required=True, help="CA certificate (PEM)")
+    secure.add_argument("--certfile", required=True, help="the broker's certificate (PEM)")
+    secure.add_argument("--keyfile", required=True, help="the broker's private key (PEM)")
+    secure.add_argument("--host", default="0.0.0.0", help="listen address (default 0.0.0.0)")
+    secure.add_argument("--port", type=int, default=8883, help="TLS port (default 8883)")
+    secure.add_argument("--json", action="store_true", help="print what was written as JSON")
+    secure.set_defaults(func=_mqtt_config)
+
 
 def _up(args: argparse.Namespace) -> int:
     from .up import run_up
@@ -32,3 +51,37 @@ def _up(args: argparse.Namespace) -> int:
     if args.bad_rate is not None:
         settings.simulator.bad_rate = args.bad_rate
     return run_up(settings, args.config, duration_s=args.duration, as_json=args.json)
+
+
+def _mqtt_config(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .mqtt_security import (
+        bridge_account,
+        concentrator_account,
+        read_concentrators,
+        write_broker_files,
+    )
+
+    cfg = load_settings(args.config).mqtt
+    try:
+        pairs = read_concentrators(Path(args.concentrators))
+        accounts = [concentrator_account(cfg.topic_prefix, c, a) for c, a in pairs]
+    except (OSError, ValueError) as exc:
+        print(f"gridwatch mqtt-config: {exc}", file=sys.stderr)
+        return 2
+    accounts.append(bridge_account(cfg.topic_prefix, cfg.alerts_topic,
+                                   cfg.username or cfg.client_id, cfg.password))
+    out = Path(args.out).resolve()
+    listener = write_broker_files(out, accounts, args.host, args.port, args.cafile,
+                                  args.certfile, args.keyfile)
+    (out / "mosquitto.conf").write_text(listener)
+    written = {"directory": str(out), "accounts": len(accounts),
+               "files": ["mosquitto.conf", "passwd", "acl", "credentials.csv"]}
+    if args.json:
+        print(json.dumps(written))
+    else:
+        print(f"wrote {', '.join(written['files'])} for {len(accounts)} accounts to {out}; "
+              f"include mosquitto.conf in the broker's configuration and hand each "
+              f"concentrator its line of credentials.csv")
+    return 0

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -121,16 +123,64 @@ class Service:
             self.process.wait()
 
 
-def mosquitto_service(state_dir: Path, host: str, port: int, binary: str) -> Service:
-    """Mosquitto with persistence, so queued QoS 1 messages survive a bridge restart."""
+MOSQUITTO_USER = "mosquitto"
+
+
+def mosquitto_writable_dir(path: Path) -> Path:
+    """Create `path` so that Mosquitto can write in it after dropping privileges.
+
+    Why: started as root, Mosquitto switches to user ``mosquitto`` right after
+    reading its configuration. A persistence directory owned by root makes every
+    save fail (``unable to open .../mosquitto.db.new for writing``), and the
+    messages queued for the bridge's persistent session die with the broker.
+    Run as any other user, Mosquitto keeps that user and nothing is changed.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return path
+    try:
+        account = pwd.getpwnam(MOSQUITTO_USER)
+    except KeyError:
+        return path  # no such user: Mosquitto cannot drop privileges and stays root
+    os.chown(path, account.pw_uid, account.pw_gid)
+    blocked = first_untraversable(path, account.pw_uid, account.pw_gid)
+    if blocked is not None:
+        raise ServiceStartError(f"mosquitto runs as user {MOSQUITTO_USER!r} and cannot reach "
+                                f"{path}: {blocked} is not searchable by it (chmod o+x "
+                                f"{blocked}, or choose another stack.state_dir)")
+    return path
+
+
+def first_untraversable(path: Path, uid: int, gid: int) -> Path | None:
+    """The first parent of `path` that user `uid` (group `gid`) may not enter, if any."""
+    for parent in reversed(path.parents):
+        st = parent.stat()
+        if st.st_uid == uid:
+            allowed = st.st_mode & 0o100
+        elif st.st_gid == gid:
+            allowed = st.st_mode & 0o010
+        else:
+            allowed = st.st_mode & 0o001
+        if not allowed:
+            return parent
+    return None
+
+
+def mosquitto_service(state_dir: Path, host: str, port: int, binary: str,
+                      listeners: str = "") -> Service:
+    """Mosquitto with persistence, so queued QoS 1 messages survive a broker or bridge restart.
+
+    `listeners` replaces the default anonymous plain-text listener (see
+    `gridwatch.devstack.mqtt_security` for a TLS listener with passwords and ACL).
+    """
     data = state_dir / "mosquitto"
     data.mkdir(parents=True, exist_ok=True)
+    persist = mosquitto_writable_dir(data / "persist")
     conf = data / "mosquitto.conf"
     conf.write_text(
-        f"listener {port} {host}\n"
-        "allow_anonymous true\n"
-        "persistence true\n"
-        f"persistence_location {data}/\n"
+        (listeners or f"listener {port} {host}\nallow_anonymous true\n")
+        + "persistence true\n"
+        f"persistence_location {persist}/\n"
         "autosave_interval 5\n"
         "max_queued_messages 1000000\n"
         "max_inflight_messages 200\n"

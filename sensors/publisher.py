@@ -17,10 +17,10 @@ import random
 import threading
 import time
 from collections.abc import Iterable
-from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 
+from ..clients.mqtt import broker_address, configure
 from ..config import MqttSettings, Settings
 from ..vocabulary.schema import Batch
 from .malformed import corrupt
@@ -44,19 +44,16 @@ class MqttPublisher:
     """A connected paho-mqtt 2.x client publishing at QoS 1 from a background loop."""
 
     def __init__(self, settings: MqttSettings, client_id: str) -> None:
-        url = urlparse(settings.url)
         self.qos = settings.qos
-        self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-                                  client_id=client_id, clean_session=True)
-        if settings.username:
-            self.client.username_pw_set(settings.username, settings.password or None)
+        self.client = configure(mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+                                            client_id=client_id, clean_session=True), settings)
         self.client.max_inflight_messages_set(MAX_INFLIGHT)
         self.connected = threading.Event()
         self.unconfirmed = 0
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.reconnect_delay_set(settings.reconnect_min_s, settings.reconnect_max_s)
-        host, port = url.hostname or "127.0.0.1", url.port or 1883
+        host, port = broker_address(settings)
         try:
             self.client.connect(host, port, keepalive=settings.keepalive_s)
         except OSError as exc:

@@ -4,9 +4,11 @@ Why this shape:
 - QoS 1 with a persistent session and *manual* acknowledgement: a message
   is acknowledged to the MQTT broker only after Kafka has confirmed it, so
   a bridge crash makes the broker redeliver instead of dropping readings.
-- Validation happens here, once, against the versioned schema; a rejected
-  payload is not an error to retry but data to keep: it goes to the
-  dead-letter topic with the raw bytes, the MQTT topic and the reason.
+- Validation happens here, once, against the versioned schema and the
+  plausibility bounds; a rejected payload is not an error to retry but data
+  to keep: it goes to the dead-letter topic with the raw bytes (or, over
+  ``bridge.deadletter_max_bytes``, their digest, size and a prefix), the
+  MQTT topic and the reason.
 - Records are keyed by transformer area, so one area's batches land in one
   partition, in order, at one worker that holds that area's state.
 """
@@ -14,8 +16,6 @@ Why this shape:
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -25,10 +25,14 @@ import paho.mqtt.client as mqtt
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from ..config import Settings, host_port
+from ..clients.kafka import client_options
+from ..clients.mqtt import broker_address, configure
+from ..config import Settings
 from ..vocabulary.schema import SchemaError, parse_batch
+from .deadletter import deadletter_record
+from .plausibility import check_batch
 from .stats import write_stats
-from .topics import bootstrap_servers, ensure_topics
+from .topics import ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -78,19 +82,27 @@ class MqttKafkaBridge:
             if (batch.area, batch.concentrator) != (topic_area, topic_concentrator):
                 raise SchemaError(f"payload names area {batch.area!r} / concentrator "
                                   f"{batch.concentrator!r} but was published on {mqtt_topic!r}")
+            check_batch(batch, self.settings.bridge.plausible)
         except SchemaError as exc:
-            record = {"reason": str(exc), "mqtt_topic": mqtt_topic, "received_at": time.time(),
-                      "raw_b64": base64.b64encode(payload).decode()}
-            return Routed(mid, qos, kafka.deadletter_topic, mqtt_topic.encode(),
-                          json.dumps(record).encode(), dead=True)
+            return self._dead(mqtt_topic, payload, str(exc), mid, qos)
+        except Exception as exc:  # a validator bug must cost one dead letter, not the bridge
+            log.exception("validating a payload from %s failed unexpectedly", mqtt_topic)
+            return self._dead(mqtt_topic, payload, f"bridge could not validate the payload "
+                              f"({type(exc).__name__}: {exc})", mid, qos)
         return Routed(mid, qos, kafka.readings_topic, batch.area.encode(), payload,
                       readings=len(batch.readings))
 
+    def _dead(self, mqtt_topic: str, payload: bytes, reason: str, mid: int, qos: int) -> Routed:
+        record = deadletter_record(reason, mqtt_topic, payload,
+                                   self.settings.bridge.deadletter_max_bytes)
+        return Routed(mid, qos, self.settings.kafka.deadletter_topic,
+                      mqtt_topic.encode("utf-8", "replace")[:1024], record, dead=True)
+
     async def run(self, stop: asyncio.Event) -> None:
         await ensure_topics(self.settings.kafka)
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers(self.settings.kafka.url),
-                                    acks="all", linger_ms=self.settings.bridge.linger_ms,
-                                    max_request_size=8_000_000)
+        producer = AIOKafkaProducer(acks="all", linger_ms=self.settings.bridge.linger_ms,
+                                    max_request_size=8_000_000,
+                                    **client_options(self.settings.kafka))
         await producer.start()
         queue: asyncio.Queue[mqtt.MQTTMessage] = asyncio.Queue()
         client = self._mqtt_client(asyncio.get_running_loop(), queue)
@@ -109,10 +121,8 @@ class MqttKafkaBridge:
     def _mqtt_client(self, loop: asyncio.AbstractEventLoop,
                      queue: asyncio.Queue[mqtt.MQTTMessage]) -> mqtt.Client:
         cfg = self.settings.mqtt
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.client_id,
-                             clean_session=False, manual_ack=True)
-        if cfg.username:
-            client.username_pw_set(cfg.username, cfg.password)
+        client = configure(mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.client_id,
+                                       clean_session=False, manual_ack=True), cfg)
         client.reconnect_delay_set(max(1, int(cfg.reconnect_min_s)), int(cfg.reconnect_max_s))
         subscription = f"{cfg.topic_prefix}/+/+/readings"
 
@@ -135,8 +145,7 @@ class MqttKafkaBridge:
 
         client.on_connect, client.on_disconnect = on_connect, on_disconnect
         client.on_message = on_message
-        host, port = host_port(cfg.url, 1883)
-        client.connect_async(host, port, keepalive=cfg.keepalive_s)
+        client.connect_async(*broker_address(cfg), keepalive=cfg.keepalive_s)
         client.loop_start()
         return client
 

@@ -54,12 +54,7 @@ def _worker(args: argparse.Namespace) -> int:
 
 def _config(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    tree = settings_as_dict(settings)
-    for section in ("metrics",):
-        if tree[section].get("token"):
-            tree[section]["token"] = "***"
-    if tree["mqtt"].get("password"):
-        tree["mqtt"]["password"] = "***"
+    tree = settings_as_dict(settings, redact=True)
     if args.json:
         print(json.dumps(tree, indent=2))
     else:

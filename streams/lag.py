@@ -10,15 +10,14 @@ from __future__ import annotations
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from ..clients.kafka import client_options
 from ..config import KafkaSettings
-from .topics import bootstrap_servers
 
 
 async def consumer_lag(settings: KafkaSettings) -> int:
     """Sum over the readings topic's partitions of end offset minus committed offset."""
-    servers = bootstrap_servers(settings.url)
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    consumer = AIOKafkaConsumer(enable_auto_commit=False, **client_options(settings))
     await admin.start()
     await consumer.start()
     try:

@@ -12,18 +12,15 @@ import logging
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from ..clients.kafka import bootstrap_servers, client_options
 from ..config import KafkaSettings
 
+__all__ = ["bootstrap_servers", "ensure_topics"]
 log = logging.getLogger(__name__)
 
 
-def bootstrap_servers(url: str) -> str:
-    """``kafka://h1:9092;h2:9092`` -> ``h1:9092,h2:9092`` for aiokafka."""
-    return ",".join(part.replace("kafka://", "") for part in url.replace(";", ",").split(","))
-
-
 async def ensure_topics(settings: KafkaSettings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(settings.url))
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -42,6 +42,7 @@ from typing import Any
 
 import faust
 
+from ..clients.kafka import faust_credentials
 from ..config import ConfigError, Settings, load_settings
 from ..detectors.feeder import FeederOutages
 from ..detectors.stage import DetectionStage, FeederReport
@@ -105,6 +106,7 @@ def create_app(settings: Settings, stats_path: str | None = None,
     app = faust.App(
         kafka.app_id,
         broker=kafka.url,
+        broker_credentials=faust_credentials(kafka),
         store="memory://",
         datadir=str(data_dir),
         topic_partitions=kafka.partitions,

@@ -7,6 +7,8 @@ per test session and stopped at the end.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,9 +31,31 @@ def _serve(service: Service, url: str) -> Iterator[str]:
         service.stop()
 
 
+def searchable_temp_dir(prefix: str) -> Path:
+    """A fresh directory under the system temp dir that a service's own user can enter.
+
+    Why not pytest's tmp_path: its root is private to the user running the
+    tests (mode 700), and Mosquitto started as root drops to user
+    ``mosquitto``, which could then not reach its persistence directory.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def searchable_tmp() -> Iterator[Path]:
+    """Like tmp_path, but reachable by the user Mosquitto drops to (a `gridwatch up` state dir)."""
+    path = searchable_temp_dir("gridwatch-test-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def services_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("services")
+def services_dir() -> Iterator[Path]:
+    path = searchable_temp_dir("gridwatch-services-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

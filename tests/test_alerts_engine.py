@@ -96,7 +96,7 @@ def test_identical_alerts_make_one_group_notified_once_per_interval_then_repeate
     assert h.step(111.0) == [("default/webhooks[0]", ["F01-A01", "F01-A01"], [])]
 
 
-def test_resolved_is_announced_only_to_those_told_it_fired_and_the_group_ends() -> None:
+def test_resolved_is_announced_to_those_told_it_fired_and_the_group_ends() -> None:
     h = Harness()
     h.feed(0.0, alert(), alert(entity="F01-A02"))
     h.step(1.0)
@@ -105,9 +105,44 @@ def test_resolved_is_announced_only_to_those_told_it_fired_and_the_group_ends() 
     assert sorted(h.step(11.0)) == [("default/webhooks[0]", [], ["F01-A01"]),
                                     ("default/webhooks[0]", [], ["F01-A02"])]
     assert h.engine.groups == {} and h.store.get_notify_records() == []
+
+
+
+def test_alert_that_fired_and_resolved_before_its_flush_is_still_announced() -> None:
+    h = Harness()
     h.feed(12.0, alert(entity="F01-A03"))
     h.feed(12.5, alert(entity="F01-A03", status="resolved", at=T0 + 60))
-    assert h.step(13.0) == [] and h.engine.groups == {}
+    assert h.step(13.0) == [("default/webhooks[0]", [], ["F01-A03"])]
+    told = h.sent[0].notification.resolved[0]
+    assert (told.started_at, told.ended_at) == (T0, T0 + 60)
+    assert h.engine.groups == {} and h.store.unsettled_ids([told.id]) == set()
+    h.engine.ingest([h.store.get_alert(told.id)], 20.0)  # e.g. its work order changed later
+    assert h.step(30.0) == []
+
+
+def test_failed_delivery_is_replayed_with_backoff_including_what_resolved_meanwhile() -> None:
+    h = Harness()
+    h.engine.replay_s, h.engine.replay_max_s = 4.0, 10.0
+    h.feed(0.0, alert(), alert("transformer_overload", "F01-A02"))
+    for pending in h.engine.due(1.0):
+        h.engine.delivered(pending, False, 1.0)  # the receiver is down through the window
+    h.feed(2.0, alert("transformer_overload", "F01-A02", status="resolved", at=T0 + 900))
+    assert h.step(4.9) == []
+    assert sorted(h.step(5.0)) == [("default/webhooks[0]", [], ["F01-A02"]),
+                                   ("default/webhooks[0]", ["F01-A01"], [])]
+    h.restart(6.0)  # what was delivered is remembered
+    assert h.step(100.0) == []
+    assert h.store.unsettled_ids([a.id for p in h.sent for a in p.notification.resolved]) == set()
+
+
+def test_owed_news_survives_a_restart_while_the_receiver_is_down() -> None:
+    h = Harness()
+    h.feed(0.0, alert("outage_area", "F01-A04"))
+    h.feed(0.5, alert("outage_area", "F01-A04", status="resolved", at=T0 + 900))
+    for pending in h.engine.due(1.0):
+        h.engine.delivered(pending, False, 1.0)
+    h.restart(2.0)
+    assert h.step(3.0) == [("default/webhooks[0]", [], ["F01-A04"])]
 
 
 def test_feeder_outage_inhibits_areas_beneath_it_until_it_clears() -> None:

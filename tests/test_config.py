@@ -3,9 +3,10 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from gridwatch.cli import main
-from gridwatch.config import ConfigError, Settings, load_settings, settings_as_dict
+from gridwatch.config import ConfigError, Settings, flatten, load_settings, settings_as_dict
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -13,6 +14,11 @@ REPO = Path(__file__).resolve().parent.parent
 def test_example_file_documents_exactly_the_defaults() -> None:
     loaded = load_settings(REPO / "gridwatch.example.yaml", environ={})
     assert settings_as_dict(loaded) == settings_as_dict(Settings())
+
+
+def test_example_file_lists_every_key() -> None:
+    example = yaml.safe_load((REPO / "gridwatch.example.yaml").read_text())
+    assert set(flatten(example)) == set(flatten(settings_as_dict(Settings())))
 
 
 def test_environment_overrides_file(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from gridwatch.devstack.stack import free_port, port_open
 
 
 @pytest.mark.integration
-def test_up_runs_everything_and_reports_json(tmp_path: Path) -> None:
+def test_up_runs_everything_and_reports_json(tmp_path: Path, searchable_tmp: Path) -> None:
     ports = {name: free_port() for name in ("mqtt", "kafka", "metrics", "web", "api")}
     config = write_config(tmp_path / "gridwatch.yaml", {
         "mqtt": {"url": f"mqtt://127.0.0.1:{ports['mqtt']}"},
@@ -30,7 +30,7 @@ def test_up_runs_everything_and_reports_json(tmp_path: Path) -> None:
         "worker": {"web_port": ports["web"]},
         "alerts": {"api": {"port": ports["api"]}},
         "simulator": {"speed": 5760.0},
-        "stack": {"state_dir": str(tmp_path / "state")},
+        "stack": {"state_dir": str(searchable_tmp / "state")},
     })
     result = subprocess.run(
         [sys.executable, "-m", "gridwatch", "-c", str(config), "up", "--duration", "45",

@@ -94,6 +94,14 @@ class Batch:
         return json.dumps(self.to_dict(), separators=(",", ":")).encode()
 
 
+def _finite(value: Any) -> bool:
+    """A JSON number that fits a float and is finite (JSON integers can be any length)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _number(obj: dict[str, Any], key: str, where: str, *, required: bool = True,
             default: float = 0.0, minimum: float | None = None) -> float:
     if key not in obj:
@@ -103,8 +111,8 @@ def _number(obj: dict[str, Any], key: str, where: str, *, required: bool = True,
     value = obj[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SchemaError(f"{where}: field '{key}' must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise SchemaError(f"{where}: field '{key}' must be finite, got {value!r}")
+    if not _finite(value):
+        raise SchemaError(f"{where}: field '{key}' must be a finite number, got {value!r:.40}")
     if minimum is not None and value < minimum:
         raise SchemaError(f"{where}: field '{key}' must be >= {minimum}, got {value!r}")
     return float(value)
@@ -125,8 +133,8 @@ def _phase_values(obj: dict[str, Any], key: str, phases: int, where: str) -> lis
                           f"got {values!r}")
     out = []
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-            raise SchemaError(f"{where}: field '{key}' holds {v!r}, not a finite number >= 0")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v) or v < 0:
+            raise SchemaError(f"{where}: field '{key}' holds {v!r:.40}, not a finite number >= 0")
         out.append(float(v))
     return out
 
@@ -228,4 +236,8 @@ def parse_batch(payload: bytes) -> Batch:
     except json.JSONDecodeError as exc:
         raise SchemaError(f"payload is not JSON: {exc.msg} at line {exc.lineno} "
                           f"column {exc.colno}") from exc
+    except ValueError as exc:  # e.g. an integer literal longer than Python converts
+        raise SchemaError(f"payload is not usable JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise SchemaError("payload is not usable JSON: nested too deeply") from exc
     return parse_batch_obj(obj)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 
+from ...clients.mqtt import broker_address, configure
 from ...config import MqttSettings
 from ..notification import Notification
 from .base import DeliveryError
@@ -40,15 +40,13 @@ class MqttPublisher:
     def _ensure_client(self) -> mqtt.Client:
         with self._lock:
             if self._client is None:
-                url = urlparse(self.settings.url)
-                client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id)
-                if self.settings.username:
-                    client.username_pw_set(self.settings.username, self.settings.password)
+                client = configure(mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                                               client_id=self.client_id), self.settings)
                 client.on_connect = self._on_connect
                 client.on_disconnect = self._on_disconnect
                 client.reconnect_delay_set(int(max(1, self.settings.reconnect_min_s)),
                                            int(max(1, self.settings.reconnect_max_s)))
-                client.connect_async(url.hostname or "127.0.0.1", url.port or 1883,
+                client.connect_async(*broker_address(self.settings),
                                      keepalive=self.settings.keepalive_s)
                 client.loop_start()
                 self._client = client
