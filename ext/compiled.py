@@ -7,6 +7,7 @@ from river.base import AnomalyDetector
 
 from gridwatch.ext._balance import LossAttribution
 from gridwatch.ext._change import Cusum, PageHinkley
+from gridwatch.ext._forecast import ForecastCore
 from gridwatch.ext._hst import HSTCore
 from gridwatch.ext._seasonal import SeasonalBaseline
 from gridwatch.ext._stats import EWStats, MeanVar, RollingMeanVar
@@ -23,6 +24,7 @@ __all__ = [
     "UNMONITORED",
     "Cusum",
     "EWStats",
+    "ForecastCore",
     "HalfSpaceTrees",
     "LossAttribution",
     "MeanVar",

@@ -10,6 +10,7 @@ from river.base import AnomalyDetector
 from gridwatch.ext.hst import HalfSpaceTreesAPI
 from gridwatch.ext.pure_balance import LossAttribution
 from gridwatch.ext.pure_change import Cusum, PageHinkley
+from gridwatch.ext.pure_forecast import ForecastCore
 from gridwatch.ext.pure_hst import HSTCore
 from gridwatch.ext.pure_seasonal import SeasonalBaseline
 from gridwatch.ext.pure_stats import EWStats, MeanVar, RollingMeanVar
@@ -31,6 +32,7 @@ __all__ = [
     "UNMONITORED",
     "Cusum",
     "EWStats",
+    "ForecastCore",
     "HalfSpaceTrees",
     "LossAttribution",
     "MeanVar",

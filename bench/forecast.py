@@ -1,0 +1,328 @@
+"""Rolling-origin day-ahead evaluation of the load forecaster on real data, baselines in one run.
+
+Series (all hourly, real, none written by this project):
+- ``ETTh1``, ``ETTh2``: the summed useful load HUFL + MUFL + LUFL of two
+  distribution transformers (ETDataset), 2016-07 .. 2018-06;
+- ``household``: the UCI household's active power (kW), minutes averaged to
+  hours (an hour with no valid minute is missing), 30 days.
+
+Every model runs strictly online over the whole series; each day at 24:00
+(origin) it forecasts the next day's 24 hours. Origins in the first half of
+each series are the validation part (``--tune`` chooses our hyper-parameters
+there, by mean MASE over the three series); the figures reported are the
+origins of the second half only. Models: ``gridwatch`` (ours,
+`detectors.forecasting.LoadForecaster` with its defaults, which are what
+``--tune`` chose), weekly and daily seasonal naive, River ``HoltWinters``
+and ``SNARIMAX`` (fed the last value for a missing hour), and statsforecast
+``MSTL`` (seasons 24 and 168, AutoETS trend) refitted at every origin on the
+last `MSTL_WINDOW_DAYS` days: an offline reference that sees a batch of
+history, not a candidate for the service.
+
+Metrics over the second-half origins: MASE = sum |error| / sum |error of the
+weekly seasonal naive| on the same hours; MAPE of the day's peak; mean
+absolute error of the peak hour (hours); coverage of the 80 % interval
+(models that give one); milliseconds per day-ahead forecast, including
+learning that day's 24 readings.
+
+Usage: ``python -m bench.forecast [--data DIR] [--models a,b] [--tune] [--json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from gridwatch.detectors.forecasting import LoadForecaster
+
+DEFAULT_DATA = Path("/work/shared/data")
+ETT_LOADS = ("HUFL", "MUFL", "LUFL")
+UCI_FILE = "uci_household_power_minute_2006-12-16_to_2007-01-14.txt"
+DAY = 24
+WEEK = 7 * DAY
+MSTL_WINDOW_DAYS = 56
+TUNE_GRID = {"alpha_level": (0.02, 0.05, 0.1), "alpha_season": (0.05, 0.1, 0.2),
+             "forgetting": (0.998, 0.999, 0.9995), "ridge": (0.01, 0.1)}
+
+
+@dataclass
+class Series:
+    name: str
+    times: list[datetime]
+    values: np.ndarray
+
+
+def load_ett(path: Path) -> Series:
+    times, values = [], []
+    with open(path, newline="") as handle:
+        for row in csv.DictReader(handle):
+            times.append(datetime.fromisoformat(row["date"]))
+            values.append(sum(float(row[c]) for c in ETT_LOADS))
+    return Series(path.stem, times, np.array(values))
+
+
+def load_household(path: Path) -> Series:
+    sums: dict[datetime, list[float]] = {}
+    with open(path) as handle:
+        next(handle)
+        for line in handle:
+            fields = line.strip().split(";")
+            moment = datetime.strptime(f"{fields[0]} {fields[1]}", "%d/%m/%Y %H:%M:%S")
+            hour = moment.replace(minute=0, second=0)
+            cell = sums.setdefault(hour, [0.0, 0.0])
+            if len(fields) > 2 and fields[2] != "?":
+                cell[0] += float(fields[2])
+                cell[1] += 1
+    start, end = min(sums), max(sums)
+    times = [start + timedelta(hours=i) for i in range(int((end - start) / timedelta(hours=1)) + 1)]
+    values = [sums[t][0] / sums[t][1] if t in sums and sums[t][1] else math.nan for t in times]
+    return Series("household", times, np.array(values))
+
+
+class Model:
+    """What the loop needs: learn one hour, forecast the next 24 (mean, lower, upper)."""
+
+    def learn(self, x: float, at: datetime) -> None:
+        raise NotImplementedError
+
+    def forecast(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+
+class Ours(Model):
+    def __init__(self, **params: float) -> None:
+        self.model = LoadForecaster(3600, **params)
+
+    def learn(self, x: float, at: datetime) -> None:
+        self.model.learn_one(x, at)
+
+    def forecast(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        points = self.model.forecast(DAY)
+        return tuple(np.array([getattr(p, f) for p in points])  # type: ignore[return-value]
+                     for f in ("value", "lower", "upper"))
+
+
+class History(Model):
+    """Models that need the recent history: a bounded buffer, last value for a missing hour."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.history: list[float] = []
+
+    def learn(self, x: float, at: datetime) -> None:
+        if math.isnan(x):
+            x = self.history[-1] if self.history else math.nan
+        self.history.append(x)
+        if len(self.history) > 2 * self.keep:
+            del self.history[:-self.keep]
+
+
+class SeasonalNaive(History):
+    def __init__(self, lag: int) -> None:
+        super().__init__(WEEK)
+        self.lag = lag
+
+    def forecast(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        none = np.full(DAY, np.nan)
+        if len(self.history) < self.lag:
+            return none, none, none
+        past = np.array(self.history[-self.lag:])
+        return np.resize(past, DAY), none, none
+
+
+class RiverForecaster(Model):
+    def __init__(self, make: Callable[[], object]) -> None:
+        self.model = make()
+        self.last = math.nan
+
+    def learn(self, x: float, at: datetime) -> None:
+        x = self.last if math.isnan(x) else x
+        if not math.isnan(x):
+            self.model.learn_one(x)  # type: ignore[attr-defined]
+            self.last = x
+
+    def forecast(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        none = np.full(DAY, np.nan)
+        try:
+            mean = np.array(self.model.forecast(horizon=DAY), float)  # type: ignore[attr-defined]
+        except (ValueError, ZeroDivisionError, IndexError, KeyError):
+            mean = none
+        return mean, none, none
+
+
+def holt_winters() -> object:
+    from river import time_series
+    return time_series.HoltWinters(alpha=0.3, beta=0.01, gamma=0.3, seasonality=DAY)
+
+
+def snarimax() -> object:
+    from river import linear_model, optim, preprocessing, time_series
+    return time_series.SNARIMAX(
+        p=2, d=0, q=1, m=DAY, sp=1, sd=1, sq=1,
+        regressor=preprocessing.StandardScaler() | linear_model.LinearRegression(
+            optimizer=optim.SGD(0.005), intercept_lr=0.01))
+
+
+class Mstl(History):
+    """statsforecast MSTL refitted on the last days at each origin (offline reference)."""
+
+    def __init__(self) -> None:
+        super().__init__(MSTL_WINDOW_DAYS * DAY)
+
+    def forecast(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        from statsforecast.models import MSTL, AutoETS
+        none = np.full(DAY, np.nan)
+        y = np.array(self.history[-self.keep:], float)
+        if len(y) < 2 * WEEK or np.isnan(y).any():
+            return none, none, none
+        model = MSTL(season_length=[DAY, WEEK], trend_forecaster=AutoETS(model="ZZN"))
+        out = model.forecast(y=y, h=DAY, level=[80])
+        return out["mean"], out["lo-80"], out["hi-80"]
+
+
+MODELS: dict[str, Callable[[], Model]] = {
+    "gridwatch": Ours,
+    "seasonal-naive-weekly": lambda: SeasonalNaive(WEEK),
+    "seasonal-naive-daily": lambda: SeasonalNaive(DAY),
+    "river-holtwinters": lambda: RiverForecaster(holt_winters),
+    "river-snarimax": lambda: RiverForecaster(snarimax),
+    "statsforecast-mstl": Mstl,
+}
+
+
+def run(series: Series, model: Model, first: int, last: int
+        ) -> tuple[list[tuple[int, np.ndarray, np.ndarray, np.ndarray]], float]:
+    """Online pass; forecasts at each day end whose next day starts in [first, last)."""
+    out, spent = [], 0.0
+    for i, (at, x) in enumerate(zip(series.times, series.values, strict=True)):
+        began = time.perf_counter()
+        model.learn(float(x), at)
+        nxt = i + 1
+        origin = at.hour == DAY - 1 and first <= nxt and nxt + DAY <= last
+        if origin:
+            out.append((nxt, *model.forecast()))
+        if first <= nxt < last:
+            spent += time.perf_counter() - began
+        if nxt >= last:
+            break
+    return out, spent
+
+
+def score(series: Series, forecasts: list, naive: list, spent: float) -> dict[str, float | None]:
+    errors, naive_errors, covered, interval_points = 0.0, 0.0, 0, 0
+    peak_ape, peak_hour, days = [], [], 0
+    for (start, mean, lower, upper), (_, weekly, _, _) in zip(forecasts, naive, strict=True):
+        actual = series.values[start:start + DAY]
+        ok = np.isfinite(actual) & np.isfinite(weekly)
+        if not ok.any():
+            continue
+        if not np.isfinite(mean[ok]).all():
+            return {"mase": None}
+        errors += float(np.abs(mean[ok] - actual[ok]).sum())
+        naive_errors += float(np.abs(weekly[ok] - actual[ok]).sum())
+        have = ok & np.isfinite(lower) & np.isfinite(upper)
+        covered += int(((lower[have] <= actual[have]) & (actual[have] <= upper[have])).sum())
+        interval_points += int(have.sum())
+        if ok.all():
+            peak_ape.append(abs(mean.max() - actual.max()) / abs(actual.max()))
+            peak_hour.append(abs(int(np.argmax(mean)) - int(np.argmax(actual))))
+        days += 1
+    return {"mase": errors / naive_errors,
+            "peak_mape_pct": 100.0 * float(np.mean(peak_ape)),
+            "peak_hour_error_h": float(np.mean(peak_hour)),
+            "coverage_80": covered / interval_points if interval_points else None,
+            "ms_per_forecast": 1000.0 * spent / max(len(forecasts), 1),
+            "days": days}
+
+
+def evaluate(series: Series, names: list[str], first: int, last: int,
+             params: dict[str, float] | None = None) -> dict[str, dict]:
+    naive, _ = run(series, MODELS["seasonal-naive-weekly"](), first, last)
+    results = {}
+    for name in names:
+        model = Ours(**params) if name == "gridwatch" and params else MODELS[name]()
+        forecasts, spent = run(series, model, first, last)
+        results[name] = score(series, forecasts, naive, spent)
+    return results
+
+
+def load_all(data: Path) -> list[Series]:
+    return [load_ett(data / "ETTh1.csv"), load_ett(data / "ETTh2.csv"),
+            load_household(data / UCI_FILE)]
+
+
+def tune(all_series: list[Series]) -> dict:
+    """Grid search of our hyper-parameters on the first half of every series (mean MASE)."""
+    keys = list(TUNE_GRID)
+    trials = []
+    for values in tqdm(list(itertools.product(*TUNE_GRID.values())), desc="tune", file=sys.stderr):
+        params = dict(zip(keys, values, strict=True))
+        mases = [evaluate(s, ["gridwatch"], 2 * WEEK, len(s.values) // 2, params)
+                 ["gridwatch"]["mase"] for s in all_series]
+        trials.append((float(np.mean(mases)), params, mases))
+    trials.sort(key=lambda t: t[0])
+    best = trials[0]
+    return {"best": best[1], "validation_mase_mean": best[0], "validation_mase": best[2],
+            "grid": TUNE_GRID, "trials": len(trials)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.forecast", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--models", default=",".join(MODELS),
+                        help=f"comma-separated subset of {', '.join(MODELS)}")
+    parser.add_argument("--tune", action="store_true",
+                        help="choose our hyper-parameters on the first halves instead")
+    parser.add_argument("--json", action="store_true", help="JSON output")
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(MODELS))
+    if unknown:
+        parser.error(f"unknown model(s) {unknown}; known: {', '.join(MODELS)}")
+    try:
+        all_series = load_all(args.data)
+    except OSError as exc:
+        print(f"bench.forecast: {exc} (see the data README)", file=sys.stderr)
+        return 2
+    if args.tune:
+        report = tune(all_series)
+        print(json.dumps(report, indent=1) if args.json else report)
+        return 0
+    report = {"evaluated": "origins in the second half of each series (first half: tuning)",
+              "series": {}}
+    for series in tqdm(all_series, desc="series", file=sys.stderr):
+        half = len(series.values) // 2
+        report["series"][series.name] = evaluate(series, names, half, len(series.values))
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        print_table(report)
+    return 0
+
+
+def print_table(report: dict) -> None:
+    print(f"{'series':10} {'model':24} {'MASE':>6} {'peak MAPE %':>11} {'peak h err':>10} "
+          f"{'cover80':>7} {'ms/fc':>8}")
+    for name, models in report["series"].items():
+        for model, r in models.items():
+            def cell(key: str, fmt: str, row: dict = r) -> str:
+                return format(row[key], fmt) if row.get(key) is not None else "-"
+            print(f"{name:10} {model:24} {cell('mase', '6.3f')} {cell('peak_mape_pct', '11.1f')} "
+                  f"{cell('peak_hour_error_h', '10.2f')} {cell('coverage_80', '7.3f')} "
+                  f"{cell('ms_per_forecast', '8.2f')}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
