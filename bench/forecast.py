@@ -268,7 +268,7 @@ def tune(all_series: list[Series]) -> dict:
     trials = []
     for values in tqdm(list(itertools.product(*TUNE_GRID.values())), desc="tune", file=sys.stderr):
         params = dict(zip(keys, values, strict=True))
-        mases = [evaluate(s, ["gridwatch"], 2 * WEEK, len(s.values) // 2, params)
+        mases = [evaluate(s, ["gridwatch"], WEEK + DAY, len(s.values) // 2, params)
                  ["gridwatch"]["mase"] for s in all_series]
         trials.append((float(np.mean(mases)), params, mases))
     trials.sort(key=lambda t: t[0])

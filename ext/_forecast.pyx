@@ -12,7 +12,7 @@ from libc.math cimport NAN, fabs, isnan, sqrt
 from gridwatch.ext import checks, pure_forecast
 
 DEF K = 8
-cdef int RING_Y = 0, RING_SMOOTH = 1, RING_LEVEL = 2, RING_TAU = 3
+cdef int RING_Y = 0, RING_SMOOTH = 1, RING_LEVEL = 2, RING_TAU = 3, RING_SLOT = 4
 cdef int S_LEVEL = 0, S_SMOOTH = 1, S_TEMP = 2, S_STEPS = 3, S_SEEN = 4
 cdef int Q_LO = 0, Q_HI = 1, Q_SCALE = 2, Q_COUNT = 3
 cdef double LOWER_TAU = pure_forecast.LOWER_TAU, UPPER_TAU = pure_forecast.UPPER_TAU
@@ -90,21 +90,26 @@ cdef class ForecastCore:
                 return self._season[s]
         return NAN
 
+    cdef inline double _deviation(self, long step, double level, double offset) noexcept:
+        cdef double x = self._past(RING_Y, step), slot = self._past(RING_SLOT, step), own
+        if isnan(x) or isnan(slot):
+            return offset
+        own = self._season_of(<long>slot)
+        return offset if isnan(own) else x - level - own + offset
+
     cdef inline void _features(self, long origin, long target, long slot, double level,
                                double* f) noexcept:
-        cdef int j
         cdef double weekly = self._season_of(slot)
         cdef long hour = slot % self.period
         f[0] = 1.0
         f[1] = weekly
         f[2] = self._daily[hour] if self._daily_seen[hour] else weekly
-        f[3] = self._past(RING_Y, origin) - level
+        f[3] = self._deviation(origin, level, 0.0)
         f[4] = self._past(RING_SMOOTH, origin) - level
-        f[5] = self._past(RING_Y, target - self.period) - level
-        f[6] = self._past(RING_Y, target - DAYS * self.period) - level
-        for j in range(3, 7):
-            if isnan(f[j]):
-                f[j] = weekly
+        if isnan(f[4]):
+            f[4] = 0.0
+        f[5] = self._deviation(target - self.period, level, weekly)
+        f[6] = self._deviation(target - DAYS * self.period, level, weekly)
         f[7] = self._past(RING_TAU, origin)
         if isnan(f[7]):
             f[7] = 0.0
@@ -238,6 +243,7 @@ cdef class ForecastCore:
         self._ring[RING_SMOOTH, col] = self._sc[S_SMOOTH]
         self._ring[RING_LEVEL, col] = self._sc[S_LEVEL]
         self._ring[RING_TAU, col] = anomaly
+        self._ring[RING_SLOT, col] = slot
         self._sc[S_STEPS] = t + 1
         if not isnan(x):
             self._solve()

@@ -39,8 +39,9 @@ from gridwatch.ext import checks
 from gridwatch.ext.state import pack, unpack
 
 N_FEATURES = 8
-# ring rows: the reading, its EW mean over about a day, the level, the temperature anomaly
-RING_Y, RING_SMOOTH, RING_LEVEL, RING_TAU = 0, 1, 2, 3
+# ring rows: the reading, its EW mean over about a day, the level, the temperature anomaly,
+# the week slot
+RING_Y, RING_SMOOTH, RING_LEVEL, RING_TAU, RING_SLOT = 0, 1, 2, 3, 4
 # scalars: level, EW mean load, EW mean temperature, steps seen, readings seen
 S_LEVEL, S_SMOOTH, S_TEMP, S_STEPS, S_SEEN = 0, 1, 2, 3, 4
 # per-horizon interval state: lower quantile, upper quantile, EW mean |error|, count
@@ -116,7 +117,7 @@ class ForecastCore:
         self.seen = np.zeros(n_slots, np.uint8)
         self.daily = np.zeros(self.period)
         self.daily_seen = np.zeros(self.period, np.uint8)
-        self.ring = np.full((4, ring), np.nan)
+        self.ring = np.full((5, ring), np.nan)
         self.gram = np.zeros((h, k, k))
         self.moment = np.zeros((h, k))
         self.weights = np.zeros((h, k))
@@ -163,16 +164,31 @@ class ForecastCore:
         return math.nan
 
     def _features(self, origin: int, target: int, slot: int, level: float) -> np.ndarray:
-        """What is known at `origin` about the reading at `target` (week slot `slot`)."""
+        """What is known at `origin` about the reading at `target` (week slot `slot`).
+
+        A lagged reading enters as its deviation from its own slot's offset
+        plus the target slot's: last week's value for a holiday target (or a
+        holiday's value for a working day) is then moved to the right profile.
+        """
         weekly = self._season_of(slot)
-        lags = [self._past(RING_Y, origin), self._past(RING_SMOOTH, origin),
-                self._past(RING_Y, target - self.period),
-                self._past(RING_Y, target - DAYS_PER_WEEK * self.period)]
-        lags = [weekly if math.isnan(v - level) else v - level for v in lags]
-        daily = self.daily[slot % self.period] if self.daily_seen[slot % self.period] \
-            else weekly
+        now = self._deviation(origin, level, 0.0)
+        smooth = self._past(RING_SMOOTH, origin) - level
+        yesterday = self._deviation(target - self.period, level, weekly)
+        last_week = self._deviation(target - DAYS_PER_WEEK * self.period, level, weekly)
+        hour = slot % self.period
+        daily = self.daily[hour] if self.daily_seen[hour] else weekly
         tau = self._past(RING_TAU, origin)
-        return np.array([1.0, weekly, daily, *lags, 0.0 if math.isnan(tau) else tau])
+        return np.array([1.0, weekly, daily, now, 0.0 if math.isnan(smooth) else smooth,
+                         yesterday, last_week, 0.0 if math.isnan(tau) else tau])
+
+    def _deviation(self, step: int, level: float, offset: float) -> float:
+        """Reading at `step` less the level and its slot's offset, plus `offset`; if the
+        reading is missing, `offset` alone."""
+        x, slot = self._past(RING_Y, step), self._past(RING_SLOT, step)
+        if math.isnan(x) or math.isnan(slot):
+            return offset
+        own = self._season_of(int(slot))
+        return offset if math.isnan(own) else x - level - own + offset
 
     def _solve(self) -> None:
         diag = np.diagonal(self.gram, axis1=1, axis2=2)
@@ -257,6 +273,7 @@ class ForecastCore:
         self.ring[RING_SMOOTH, col] = sc[S_SMOOTH]
         self.ring[RING_LEVEL, col] = sc[S_LEVEL]
         self.ring[RING_TAU, col] = anomaly
+        self.ring[RING_SLOT, col] = slot
         sc[S_STEPS] = t + 1
         if not math.isnan(x):
             self._solve()
