@@ -36,7 +36,6 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,6 +43,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from gridwatch.detectors.forecast_models import FORECASTERS, make_forecaster
 from gridwatch.detectors.forecasting import LoadForecaster
 
 DEFAULT_DATA = Path("/work/shared/data")
@@ -51,8 +51,8 @@ ETT_LOADS = ("HUFL", "MUFL", "LUFL")
 UCI_FILE = "uci_household_power_minute_2006-12-16_to_2007-01-14.txt"
 DAY = 24
 WEEK = 7 * DAY
-MSTL_WINDOW_DAYS = 56
-TUNE_GRID = {"alpha_level": (0.02, 0.05, 0.1), "alpha_season": (0.05, 0.1, 0.2),
+MSTL_WINDOW_DAYS = 28
+TUNE_GRID = {"alpha_level": (0.01, 0.02, 0.05), "alpha_season": (0.02, 0.05, 0.1),
              "forgetting": (0.998, 0.999, 0.9995), "ridge": (0.01, 0.1)}
 
 
@@ -90,34 +90,31 @@ def load_household(path: Path) -> Series:
     return Series("household", times, np.array(values))
 
 
-class Model:
-    """What the loop needs: learn one hour, forecast the next 24 (mean, lower, upper)."""
+class Registered:
+    """A `detectors.forecast_models` forecaster: the code `gridwatch forecast` runs."""
 
-    def learn(self, x: float, at: datetime) -> None:
-        raise NotImplementedError
-
-    def forecast(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        raise NotImplementedError
-
-
-class Ours(Model):
-    def __init__(self, **params: float) -> None:
-        self.model = LoadForecaster(3600, **params)
+    def __init__(self, name: str, **params: float) -> None:
+        self.model = make_forecaster(name, 3600, DAY)
+        if params:
+            self.model = LoadForecaster(3600, DAY, **params)
 
     def learn(self, x: float, at: datetime) -> None:
         self.model.learn_one(x, at)
 
     def forecast(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         points = self.model.forecast(DAY)
+        if not points:
+            none = np.full(DAY, np.nan)
+            return none, none, none
         return tuple(np.array([getattr(p, f) for p in points])  # type: ignore[return-value]
                      for f in ("value", "lower", "upper"))
 
 
-class History(Model):
-    """Models that need the recent history: a bounded buffer, last value for a missing hour."""
+class Mstl:
+    """statsforecast MSTL refitted on the last days at each origin (offline reference)."""
 
-    def __init__(self, keep: int) -> None:
-        self.keep = keep
+    def __init__(self) -> None:
+        self.keep = MSTL_WINDOW_DAYS * DAY
         self.history: list[float] = []
 
     def learn(self, x: float, at: datetime) -> None:
@@ -126,59 +123,6 @@ class History(Model):
         self.history.append(x)
         if len(self.history) > 2 * self.keep:
             del self.history[:-self.keep]
-
-
-class SeasonalNaive(History):
-    def __init__(self, lag: int) -> None:
-        super().__init__(WEEK)
-        self.lag = lag
-
-    def forecast(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        none = np.full(DAY, np.nan)
-        if len(self.history) < self.lag:
-            return none, none, none
-        past = np.array(self.history[-self.lag:])
-        return np.resize(past, DAY), none, none
-
-
-class RiverForecaster(Model):
-    def __init__(self, make: Callable[[], object]) -> None:
-        self.model = make()
-        self.last = math.nan
-
-    def learn(self, x: float, at: datetime) -> None:
-        x = self.last if math.isnan(x) else x
-        if not math.isnan(x):
-            self.model.learn_one(x)  # type: ignore[attr-defined]
-            self.last = x
-
-    def forecast(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        none = np.full(DAY, np.nan)
-        try:
-            mean = np.array(self.model.forecast(horizon=DAY), float)  # type: ignore[attr-defined]
-        except (ValueError, ZeroDivisionError, IndexError, KeyError):
-            mean = none
-        return mean, none, none
-
-
-def holt_winters() -> object:
-    from river import time_series
-    return time_series.HoltWinters(alpha=0.3, beta=0.01, gamma=0.3, seasonality=DAY)
-
-
-def snarimax() -> object:
-    from river import linear_model, optim, preprocessing, time_series
-    return time_series.SNARIMAX(
-        p=2, d=0, q=1, m=DAY, sp=1, sd=1, sq=1,
-        regressor=preprocessing.StandardScaler() | linear_model.LinearRegression(
-            optimizer=optim.SGD(0.005), intercept_lr=0.01))
-
-
-class Mstl(History):
-    """statsforecast MSTL refitted on the last days at each origin (offline reference)."""
-
-    def __init__(self) -> None:
-        super().__init__(MSTL_WINDOW_DAYS * DAY)
 
     def forecast(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         from statsforecast.models import MSTL, AutoETS
@@ -191,17 +135,15 @@ class Mstl(History):
         return out["mean"], out["lo-80"], out["hi-80"]
 
 
-MODELS: dict[str, Callable[[], Model]] = {
-    "gridwatch": Ours,
-    "seasonal-naive-weekly": lambda: SeasonalNaive(WEEK),
-    "seasonal-naive-daily": lambda: SeasonalNaive(DAY),
-    "river-holtwinters": lambda: RiverForecaster(holt_winters),
-    "river-snarimax": lambda: RiverForecaster(snarimax),
-    "statsforecast-mstl": Mstl,
-}
+OFFLINE_REFERENCE = "statsforecast-mstl"
+MODELS = [*FORECASTERS, OFFLINE_REFERENCE]
 
 
-def run(series: Series, model: Model, first: int, last: int
+def make(name: str, params: dict[str, float] | None = None) -> Registered | Mstl:
+    return Mstl() if name == OFFLINE_REFERENCE else Registered(name, **(params or {}))
+
+
+def run(series: Series, model: Registered | Mstl, first: int, last: int
         ) -> tuple[list[tuple[int, np.ndarray, np.ndarray, np.ndarray]], float]:
     """Online pass; forecasts at each day end whose next day starts in [first, last)."""
     out, spent = [], 0.0
@@ -247,12 +189,13 @@ def score(series: Series, forecasts: list, naive: list, spent: float) -> dict[st
 
 
 def evaluate(series: Series, names: list[str], first: int, last: int,
-             params: dict[str, float] | None = None) -> dict[str, dict]:
-    naive, _ = run(series, MODELS["seasonal-naive-weekly"](), first, last)
+             params: dict[str, float] | None = None, progress: bool = False
+             ) -> dict[str, dict]:
+    naive, _ = run(series, make("seasonal-naive-weekly"), first, last)
     results = {}
-    for name in names:
-        model = Ours(**params) if name == "gridwatch" and params else MODELS[name]()
-        forecasts, spent = run(series, model, first, last)
+    for name in tqdm(names, desc=series.name, file=sys.stderr, disable=not progress):
+        forecasts, spent = run(series, make(name, params if name == "gridwatch" else None),
+                               first, last)
         results[name] = score(series, forecasts, naive, spent)
     return results
 
@@ -302,9 +245,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     report = {"evaluated": "origins in the second half of each series (first half: tuning)",
               "series": {}}
-    for series in tqdm(all_series, desc="series", file=sys.stderr):
+    for series in all_series:
         half = len(series.values) // 2
-        report["series"][series.name] = evaluate(series, names, half, len(series.values))
+        report["series"][series.name] = evaluate(series, names, half, len(series.values),
+                                                 progress=True)
     if args.json:
         print(json.dumps(report, indent=1))
     else:

@@ -9,7 +9,9 @@ The calendar lives here: a reading's slot is its time of day on its weekday,
 and a declared holiday is given the slots of `holiday_weekday` (Sunday by
 default), so a holiday is forecast from, and teaches, the Sunday profile.
 Temperature, when a feed carries it, enters as its anomaly from its own EW
-mean. See `ext/pure_forecast.py` for the model itself.
+mean. See `ext/pure_forecast.py` for the model itself. The default
+hyper-parameters are those `python -m bench.forecast --tune` chose by
+rolling-origin validation on the first half of the real series (mean MASE).
 """
 
 from __future__ import annotations
@@ -62,16 +64,16 @@ class LoadForecaster:
     ...     at = start + timedelta(hours=i)
     ...     fc.learn_one(50.0 + 20.0 * (8 <= at.hour < 20) - 15.0 * (at.weekday() == 6), at)
     >>> points = fc.forecast()
-    >>> len(points), points[0].at, round(points[12].value)   # Monday 12:00
-    (24, datetime.datetime(2024, 1, 15, 0, 0), 69)
+    >>> len(points), points[0].at, abs(points[12].value - 70.0) < 3.0   # Monday 12:00
+    (24, datetime.datetime(2024, 1, 15, 0, 0), True)
     >>> fc.peak().at.hour in range(8, 20)
     True
     """
 
     def __init__(self, interval_s: int = 3600, horizon_steps: int | None = None,
                  holidays: Iterable[str | date] = (), holiday_weekday: int = SUNDAY,
-                 alpha_level: float = 0.05, alpha_season: float = 0.1,
-                 forgetting: float = 0.999, ridge: float = 0.01,
+                 alpha_level: float = 0.01, alpha_season: float = 0.05,
+                 forgetting: float = 0.9995, ridge: float = 0.1,
                  quantile_rate: float = 0.02) -> None:
         if int(interval_s) != interval_s or interval_s <= 0 or SECONDS_PER_DAY % interval_s:
             raise ValueError(f"interval_s must divide a day into whole steps, got {interval_s!r}")

@@ -13,7 +13,8 @@ from gridwatch.ext import checks, pure_forecast
 
 DEF K = 8
 cdef int RING_Y = 0, RING_SMOOTH = 1, RING_LEVEL = 2, RING_TAU = 3, RING_SLOT = 4
-cdef int S_LEVEL = 0, S_SMOOTH = 1, S_TEMP = 2, S_STEPS = 3, S_SEEN = 4
+cdef int S_LEVEL = 0, S_SMOOTH = 1, S_TEMP = 2, S_STEPS = 3, S_SEEN = 4, S_SPREAD = 5
+cdef double PROFILE_CLIP = pure_forecast.PROFILE_CLIP
 cdef int Q_LO = 0, Q_HI = 1, Q_SCALE = 2, Q_COUNT = 3
 cdef double LOWER_TAU = pure_forecast.LOWER_TAU, UPPER_TAU = pure_forecast.UPPER_TAU
 cdef double SCALE_RATE = pure_forecast.SCALE_RATE
@@ -34,8 +35,8 @@ cdef class ForecastCore:
     cdef double[:, ::1] _ring, _moment, _weights, _interval
     cdef double[:, :, ::1] _gram
 
-    def __init__(self, int period=24, int n_horizons=24, double alpha_level=0.05,
-                 double alpha_season=0.1, double forgetting=0.999, double ridge=0.01,
+    def __init__(self, int period=24, int n_horizons=24, double alpha_level=0.01,
+                 double alpha_season=0.05, double forgetting=0.9995, double ridge=0.1,
                  double quantile_rate=0.02):
         pure_forecast.check_params(period, n_horizons, alpha_level, alpha_season, forgetting,
                                    ridge, quantile_rate)
@@ -105,7 +106,7 @@ cdef class ForecastCore:
         f[1] = weekly
         f[2] = self._daily[hour] if self._daily_seen[hour] else weekly
         f[3] = self._deviation(origin, level, 0.0)
-        f[4] = self._past(RING_SMOOTH, origin) - level
+        f[4] = self._past(RING_SMOOTH, origin)
         if isnan(f[4]):
             f[4] = 0.0
         f[5] = self._deviation(target - self.period, level, weekly)
@@ -194,31 +195,44 @@ cdef class ForecastCore:
                     self._gram[h - 1, i, j] = lam * self._gram[h - 1, i, j] + f[i] * f[j]
                 self._moment[h - 1, i] = lam * self._moment[h - 1, i] + f[i] * target
 
+    cdef double _clipped(self, double innovation) noexcept:
+        cdef double size = fabs(innovation), bound
+        if isnan(self._sc[S_SPREAD]):
+            self._sc[S_SPREAD] = size
+            return innovation
+        bound = PROFILE_CLIP * self._sc[S_SPREAD]
+        self._sc[S_SPREAD] += SCALE_RATE * (size - self._sc[S_SPREAD])
+        if innovation > bound:
+            return bound
+        if innovation < -bound:
+            return -bound
+        return innovation
+
     cdef void _update_baseline(self, long slot, double x) noexcept:
-        cdef double rate
+        cdef double rate, deviation
         cdef int visits = self._seen[slot]
         cdef long hour = slot % self.period
-        if isnan(self._sc[S_SMOOTH]):
-            self._sc[S_SMOOTH] = x
-        else:
-            self._sc[S_SMOOTH] += 2.0 / (self.period + 1) * (x - self._sc[S_SMOOTH])
         if isnan(self._sc[S_LEVEL]):
             self._sc[S_LEVEL] = x
+            self._sc[S_SMOOTH] = 0.0
         if visits == 0:
             self._season[slot] = x - self._sc[S_LEVEL]
             self._seen[slot] = 1
         else:
-            self._sc[S_LEVEL] += self.alpha_level * (x - self._sc[S_LEVEL] - self._season[slot])
+            deviation = x - self._sc[S_LEVEL] - self._season[slot]
+            self._sc[S_SMOOTH] += 2.0 / (self.period + 1) * (deviation - self._sc[S_SMOOTH])
+            self._sc[S_LEVEL] += self.alpha_level * deviation
             rate = 1.0 / (visits + 1)
             if rate < self.alpha_season:
                 rate = self.alpha_season
-            self._season[slot] += rate * (x - self._sc[S_LEVEL] - self._season[slot])
+            self._season[slot] += rate * self._clipped(
+                x - self._sc[S_LEVEL] - self._season[slot])
             self._seen[slot] = visits + 1 if visits < 255 else 255
         visits = self._daily_seen[hour]
         rate = 1.0 / (visits + 1)
         if rate < self.alpha_season:
             rate = self.alpha_season
-        self._daily[hour] += rate * (x - self._sc[S_LEVEL] - self._daily[hour])
+        self._daily[hour] += rate * self._clipped(x - self._sc[S_LEVEL] - self._daily[hour])
         self._daily_seen[hour] = visits + 1 if visits < 255 else 255
 
     def learn(self, long slot, double x, double temp):

@@ -14,9 +14,11 @@ for some hours. So the core keeps
 - per horizon h = 1..n_horizons, an online ridge regression (exponentially
   forgotten Gram matrix, ridge relative to its diagonal so it is scale free)
   of the load at t+h, relative to the level at t, on what is known at t:
-  [1, weekly-profile offset of t+h, daily-profile offset of t+h, load now,
-  EW mean load of the last day, load at t+h a day earlier, a week earlier,
-  temperature anomaly now] (loads relative to the level at t). That is the
+  [1, weekly-profile offset of t+h, daily-profile offset of t+h, deviation
+  from the baseline now, its EW mean over about a day, load at t+h a day
+  earlier, a week earlier, temperature anomaly now] (lagged loads relative
+  to the level at t and moved onto the profile of t+h, see `_features`).
+  That is the
   seasonal naives (daily, weekly), persistence and the profiles combined
   with weights learnt online per horizon; a lag that is missing is replaced
   by the weekly-profile value;
@@ -39,11 +41,13 @@ from gridwatch.ext import checks
 from gridwatch.ext.state import pack, unpack
 
 N_FEATURES = 8
-# ring rows: the reading, its EW mean over about a day, the level, the temperature anomaly,
-# the week slot
+# ring rows: the reading, the EW mean of its deviation from the baseline, the level,
+# the temperature anomaly, the week slot
 RING_Y, RING_SMOOTH, RING_LEVEL, RING_TAU, RING_SLOT = 0, 1, 2, 3, 4
-# scalars: level, EW mean load, EW mean temperature, steps seen, readings seen
-S_LEVEL, S_SMOOTH, S_TEMP, S_STEPS, S_SEEN = 0, 1, 2, 3, 4
+# scalars: level, EW mean deviation (about a day), EW mean temperature, steps seen,
+# readings seen, EW mean size of the profiles' innovations
+S_LEVEL, S_SMOOTH, S_TEMP, S_STEPS, S_SEEN, S_SPREAD = 0, 1, 2, 3, 4, 5
+PROFILE_CLIP = 3.0
 # per-horizon interval state: lower quantile, upper quantile, EW mean |error|, count
 Q_LO, Q_HI, Q_SCALE, Q_COUNT = 0, 1, 2, 3
 LOWER_TAU, UPPER_TAU = 0.1, 0.9
@@ -93,8 +97,8 @@ class ForecastCore:
     >>> for step in range(56):
     ...     core.learn(step % 28, 10.0 + (step % 4), math.nan)
     >>> mean, lower, upper = core.forecast(np.array([0, 1]))
-    >>> [round(float(v), 2) for v in mean]
-    [10.0, 11.0]
+    >>> [round(float(v)) for v in mean]
+    [10, 11]
     """
 
     _PARAMS = ("period", "n_horizons", "alpha_level", "alpha_season", "forgetting", "ridge",
@@ -102,8 +106,8 @@ class ForecastCore:
     _ARRAYS = ("season", "seen", "daily", "daily_seen", "ring", "gram", "moment", "weights",
                "interval", "scalars")
 
-    def __init__(self, period: int = 24, n_horizons: int = 24, alpha_level: float = 0.05,
-                 alpha_season: float = 0.1, forgetting: float = 0.999, ridge: float = 0.01,
+    def __init__(self, period: int = 24, n_horizons: int = 24, alpha_level: float = 0.01,
+                 alpha_season: float = 0.05, forgetting: float = 0.9995, ridge: float = 0.1,
                  quantile_rate: float = 0.02) -> None:
         check_params(period, n_horizons, alpha_level, alpha_season, forgetting, ridge,
                      quantile_rate)
@@ -122,7 +126,7 @@ class ForecastCore:
         self.moment = np.zeros((h, k))
         self.weights = np.zeros((h, k))
         self.interval = np.zeros((h, 4))
-        self.scalars = np.array([math.nan, math.nan, math.nan, 0.0, 0.0])
+        self.scalars = np.array([math.nan, math.nan, math.nan, 0.0, 0.0, math.nan])
 
     # -- state -------------------------------------------------------------------------
     @property
@@ -172,7 +176,7 @@ class ForecastCore:
         """
         weekly = self._season_of(slot)
         now = self._deviation(origin, level, 0.0)
-        smooth = self._past(RING_SMOOTH, origin) - level
+        smooth = self._past(RING_SMOOTH, origin)
         yesterday = self._deviation(target - self.period, level, weekly)
         last_week = self._deviation(target - DAYS_PER_WEEK * self.period, level, weekly)
         hour = slot % self.period
@@ -227,6 +231,18 @@ class ForecastCore:
             q[Q_HI] += step * (UPPER_TAU - (1.0 if error < q[Q_HI] else 0.0))
         q[Q_COUNT] += 1
 
+    def _clipped(self, innovation: float) -> float:
+        """A profile's innovation limited to PROFILE_CLIP x its EW mean size, so that a step
+        in load goes to the level, not into the profile of the hours that saw it."""
+        sc = self.scalars
+        size = abs(innovation)
+        if math.isnan(sc[S_SPREAD]):
+            sc[S_SPREAD] = size
+            return innovation
+        bound = PROFILE_CLIP * sc[S_SPREAD]
+        sc[S_SPREAD] += SCALE_RATE * (size - sc[S_SPREAD])
+        return max(-bound, min(bound, innovation))
+
     def _update_baseline(self, slot: int, x: float) -> None:
         """Holt-Winters step on the level and the weekly and daily profiles.
 
@@ -235,22 +251,22 @@ class ForecastCore:
         (rate 1/n until alpha_season), so the first weeks converge fast.
         """
         sc = self.scalars
-        sc[S_SMOOTH] = x if math.isnan(sc[S_SMOOTH]) else sc[S_SMOOTH] + 2.0 / (
-            self.period + 1) * (x - sc[S_SMOOTH])
         if math.isnan(sc[S_LEVEL]):
-            sc[S_LEVEL] = x
+            sc[S_LEVEL], sc[S_SMOOTH] = x, 0.0
         visits = int(self.seen[slot])
         if visits == 0:
             self.season[slot], self.seen[slot] = x - sc[S_LEVEL], 1
         else:
-            sc[S_LEVEL] += self.alpha_level * (x - sc[S_LEVEL] - self.season[slot])
+            deviation = x - sc[S_LEVEL] - self.season[slot]
+            sc[S_SMOOTH] += 2.0 / (self.period + 1) * (deviation - sc[S_SMOOTH])
+            sc[S_LEVEL] += self.alpha_level * deviation
             rate = max(self.alpha_season, 1.0 / (visits + 1))
-            self.season[slot] += rate * (x - sc[S_LEVEL] - self.season[slot])
+            self.season[slot] += rate * self._clipped(x - sc[S_LEVEL] - self.season[slot])
             self.seen[slot] = min(visits + 1, 255)
         hour = slot % self.period
         visits = int(self.daily_seen[hour])
         rate = max(self.alpha_season, 1.0 / (visits + 1))
-        self.daily[hour] += rate * (x - sc[S_LEVEL] - self.daily[hour])
+        self.daily[hour] += rate * self._clipped(x - sc[S_LEVEL] - self.daily[hour])
         self.daily_seen[hour] = min(visits + 1, 255)
 
     # -- API ---------------------------------------------------------------------------
