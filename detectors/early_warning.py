@@ -154,47 +154,63 @@ class OverloadWarning(ForecastThresholdWarning):
 class LowVoltageLoadLimit:
     """Learns online the area load at which its far-end voltage falls under the limit.
 
-    Each onset of a low-voltage run (voltage under `limit_v` after being at
-    or above it) folds the load of that moment into an EW mean; that is the
-    load the area cannot carry without low voltage at the far end. NaN
-    readings are skipped.
+    Why a line and not the loads seen at the onsets: the far-end voltage
+    falls about linearly with the area load (the drop is current times line
+    impedance), while the load at an onset overshoots whenever the load
+    jumps (the evening step). So an exponentially weighted least-squares line
+    voltage = a + b * load is kept, and the critical load is where it meets
+    `limit_v`; it is only trusted (`critical_load` not NaN) once the area has
+    shown low voltage (`events` onsets) and the line falls with load.
 
     >>> limit = LowVoltageLoadLimit(limit_v=198.0)
-    >>> for load, volts in [(50, 220), (80, 205), (95, 196), (97, 195), (60, 215), (91, 197)]:
-    ...     limit.learn_one(load, volts)
+    >>> for load in [50, 80, 95, 110, 60, 100, 112, 70]:
+    ...     limit.learn_one(load, 240.0 - 0.4 * load)
     >>> limit.events, round(limit.critical_load, 1)
-    (2, 93.0)
+    (2, 105.0)
     """
 
-    def __init__(self, limit_v: float = 198.0, fading_factor: float = 0.3) -> None:
-        if not 0.0 < fading_factor <= 1.0:
-            raise ValueError(f"fading_factor must be in (0, 1], got {fading_factor!r}")
+    def __init__(self, limit_v: float = 198.0, fading_factor: float = 0.001) -> None:
+        if not 0.0 < fading_factor < 1.0:
+            raise ValueError(f"fading_factor must be in (0, 1), got {fading_factor!r}")
         self.limit_v, self.fading_factor = float(limit_v), float(fading_factor)
-        self.critical_load = math.nan
+        self.sums = [0.0] * 5  # weight, load, voltage, load^2, load x voltage
         self.events = 0
         self.below = False
 
     def learn_one(self, load: float, voltage: float) -> None:
         if math.isnan(load) or math.isnan(voltage):
             return
+        keep = 1.0 - self.fading_factor
+        for i, term in enumerate((1.0, load, voltage, load * load, load * voltage)):
+            self.sums[i] = keep * self.sums[i] + term
         below = voltage < self.limit_v
-        if below and not self.below:
-            self.events += 1
-            a = 1.0 / self.events if self.events <= 1.0 / self.fading_factor \
-                else self.fading_factor
-            self.critical_load = load if self.events == 1 else (
-                self.critical_load + a * (load - self.critical_load))
+        self.events += below and not self.below
         self.below = below
+
+    @property
+    def critical_load(self) -> float:
+        w, x, y, xx, xy = self.sums
+        if self.events == 0 or w <= 0.0:
+            return math.nan
+        spread = xx / w - (x / w) ** 2
+        if spread <= 1e-12:
+            return math.nan
+        slope = (xy / w - (x / w) * (y / w)) / spread
+        if slope >= 0.0:
+            return math.nan
+        intercept = y / w - slope * x / w
+        return (self.limit_v - intercept) / slope
 
 
 class LowVoltageWarning(ForecastThresholdWarning):
     """Forecast far-end low voltage: the forecast peak against the learnt critical load.
 
     >>> w = LowVoltageWarning(LowVoltageLoadLimit(198.0), confirm=1)
-    >>> w.limit.learn_one(90.0, 196.0)
+    >>> for load, volts in [(40.0, 220.0), (90.0, 196.0)]:
+    ...     w.limit.learn_one(load, volts)
     >>> warning = w.update(ForecastPoint(datetime(2024, 1, 15, 19), 99.0, 90.0, 108.0), at=0)
     >>> warning.kind, warning.evidence["limit"], warning.evidence["low_voltage_events"]
-    ('forecast_low_voltage', 90.0, 1)
+    ('forecast_low_voltage', 85.833, 1)
     """
 
     def __init__(self, limit: LowVoltageLoadLimit, confirm: int = 2,
@@ -206,9 +222,10 @@ class LowVoltageWarning(ForecastThresholdWarning):
 
     def update(self, peak: ForecastPoint | None, at: float  # type: ignore[override]
                ) -> EarlyWarning | None:
-        if self.limit.events == 0:
+        critical = self.limit.critical_load
+        if math.isnan(critical):
             return None
-        warning = super().update(peak, self.limit.critical_load, at)
+        warning = super().update(peak, critical, at)
         if warning is not None:
             warning.evidence["low_voltage_events"] = self.limit.events
             warning.evidence["voltage_limit_v"] = self.limit.limit_v
