@@ -32,6 +32,10 @@ pickles; both implementations read each other's bytes):
   a River estimator, usable in pipelines); plus ``learn_many(X, features=None)``,
   ``score_many(X)`` and ``score_learn_many(X) -> scores`` (= score_one then
   learn_one per row) on 2-D float arrays, NaN = missing feature.
+- ``ForecastCore(period=24, n_horizons=24, alpha_level, alpha_season, forgetting,
+  ridge, quantile_rate)``: one series' online load forecaster (see
+  `pure_forecast`): ``learn(slot, x, temp)`` per step (NaN = missing),
+  ``forecast(slots) -> (mean, lower, upper)`` for the next steps' week slots.
 
 ``gridwatch.ext.compiled`` / ``gridwatch.ext.fallback`` hold the two
 implementations under the same names; ``IMPLEMENTATION`` says which one
