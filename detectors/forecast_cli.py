@@ -1,6 +1,7 @@
 """`gridwatch forecast`: strictly online load forecasts of a timestamp,value CSV stream.
 
-Contract: CSV ``timestamp,value`` on stdin (ISO 8601 or epoch seconds);
+Contract: CSV ``timestamp,value`` on stdin (ISO 8601 or epoch seconds; an
+optional third column ``temperature`` is used by the gridwatch model);
 ``timestamp,value,forecast,lower,upper`` on stdout, one row per input row.
 With ``--horizon H``, row t's forecast is the one made H rows earlier,
 having seen only the rows up to t - H, for row t's time (rows are expected
@@ -73,7 +74,8 @@ def print_listing(as_json: bool, stdout: TextIO) -> None:
         print(f"{name}{mark}: {item['summary']}\n    {params}", file=stdout)
 
 
-def parse_row(row: list[str], line_no: int) -> tuple[datetime, float]:
+def parse_row(row: list[str], line_no: int, with_temperature: bool = False
+              ) -> tuple[datetime, float, float | None]:
     if len(row) < 2:
         raise InputError(f"line {line_no}: expected 'timestamp,value', got {row!r}")
     text = row[0].strip()
@@ -90,7 +92,13 @@ def parse_row(row: list[str], line_no: int) -> tuple[datetime, float]:
                          f"for a missing reading)") from None
     if math.isinf(value):
         raise InputError(f"line {line_no}: value {row[1]!r} is not finite")
-    return at, value
+    temperature = None
+    if with_temperature and len(row) > 2 and row[2].strip():
+        try:
+            temperature = float(row[2])
+        except ValueError:
+            raise InputError(f"line {line_no}: temperature {row[2]!r} is not a number") from None
+    return at, value, temperature
 
 
 def _not_after(at: datetime, previous: datetime) -> bool:
@@ -128,18 +136,19 @@ def forecast_rows(args: argparse.Namespace, params: dict[str, str], stdin: TextI
     if header is None or [h.strip().lower() for h in header[:2]] != ["timestamp", "value"]:
         raise InputError(f"line 1: input must start with the header 'timestamp,value', "
                          f"got {header!r}")
+    with_temperature = len(header) > 2 and header[2].strip().lower() == "temperature"
     writer = csv.writer(stdout, lineterminator="\n")
     writer.writerow(["timestamp", "value", "forecast", "lower", "upper"])
     horizon = args.horizon
     pending: deque[tuple[datetime, list[ForecastPoint]]] = deque(maxlen=horizon)
     model = None
     previous: datetime | None = None
-    buffered: list[tuple[list[str], datetime, float]] = []
+    buffered: list[tuple[list[str], datetime, float, float | None]] = []
     interval = args.interval
     for line_no, row in enumerate(reader, start=2):
         if not row:
             continue
-        at, value = parse_row(row, line_no)
+        at, value, temperature = parse_row(row, line_no, with_temperature)
         if previous is not None and _not_after(at, previous):
             raise InputError(f"line {line_no}: timestamp {row[0]!r} is not after the "
                              f"previous row's")
@@ -148,14 +157,14 @@ def forecast_rows(args: argparse.Namespace, params: dict[str, str], stdin: TextI
         previous = at
         if model is None:
             if interval is None:
-                buffered.append((row, at, value))
+                buffered.append((row, at, value, temperature))
                 continue
             model = _model(args, params, interval, horizon, line_no)
-            for old_row, old_at, old_value in buffered:
-                _step(model, pending, writer, old_row, old_at, old_value, interval, horizon)
+            for old in buffered:
+                _step(model, pending, writer, *old, interval, horizon)
             buffered = []
-        _step(model, pending, writer, row, at, value, interval, horizon)
-    for old_row, _, _ in buffered:  # a single data row: nothing to forecast from
+        _step(model, pending, writer, row, at, value, temperature, interval, horizon)
+    for old_row, *_ in buffered:  # a single data row: nothing to forecast from
         writer.writerow([old_row[0], old_row[1], "", "", ""])
 
 
@@ -172,7 +181,7 @@ def _model(args: argparse.Namespace, params: dict[str, str], interval: int, hori
 
 
 def _step(model: object, pending: deque, writer: csv.writer, row: list[str], at: datetime,
-          value: float, interval: int, horizon: int) -> None:
+          value: float, temperature: float | None, interval: int, horizon: int) -> None:
     forecast = lower = upper = math.nan
     if len(pending) == horizon:
         origin, points = pending[0]
@@ -181,5 +190,5 @@ def _step(model: object, pending: deque, writer: csv.writer, row: list[str], at:
             point = points[steps - 1]
             forecast, lower, upper = point.value, point.lower, point.upper
     writer.writerow([row[0], row[1], _cell(forecast), _cell(lower), _cell(upper)])
-    model.learn_one(value, at)  # type: ignore[attr-defined]
+    model.learn_one(value, at, temperature)  # type: ignore[attr-defined]
     pending.append((at, model.forecast(horizon)))  # type: ignore[attr-defined]

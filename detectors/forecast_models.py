@@ -28,7 +28,8 @@ DEFAULT_FORECASTER = "gridwatch"
 
 
 class Forecaster(Protocol):
-    def learn_one(self, x: float, at: datetime | float) -> None: ...
+    def learn_one(self, x: float, at: datetime | float, temperature: float | None = None
+                  ) -> None: ...
 
     def forecast(self, horizon: int | None = None) -> list[ForecastPoint]: ...
 
@@ -43,7 +44,9 @@ class ClockedBaseline:
         self.last_at: datetime | None = None
         self.last = math.nan
 
-    def learn_one(self, x: float, at: datetime | float) -> None:
+    def learn_one(self, x: float, at: datetime | float, temperature: float | None = None
+                  ) -> None:
+        """Learn `x` at `at`; the baselines have no use for `temperature`."""
         at = as_datetime(at)
         if self.last_at is not None and not math.isnan(self.last):
             gap = round((at - self.last_at) / self.interval)

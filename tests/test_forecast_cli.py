@@ -78,6 +78,7 @@ def test_baseline_model_by_name():
     ("timestamp,value\n2024-01-01T00:00,1\nyesterday,2\n", (), "line 3"),
     ("timestamp,value\n2024-01-01T01:00,1\n2024-01-01T00:00,2\n", (), "line 3"),
     ("time,load\n2024-01-01T00:00,1\n", (), "line 1"),
+    ("timestamp,value,temperature\n2024-01-01T00:00,1,hot\n", (), "line 2: temperature"),
     ("timestamp,value\n2024-01-01T00:00,1\n2024-01-01T00:07,2\n", (), "divide a day"),
     (series(30), ("--horizon", "25"), "--horizon"),
     (series(30), ("--model", "prophet"), "unknown model"),

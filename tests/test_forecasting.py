@@ -146,3 +146,25 @@ def test_a_reading_out_of_order_is_refused():
     model.learn_one(1.0, START + HOUR)
     with pytest.raises(ValueError, match="not after"):
         model.learn_one(1.0, START)
+
+
+def test_a_temperature_feed_is_used_when_present():
+    """Load follows a day's temperature (known at the forecast origin, as from a feed)."""
+    rng = np.random.default_rng(8)
+    models = {"with": LoadForecaster(), "without": LoadForecaster()}
+    pending: dict[tuple[str, datetime], float] = {}
+    errors: dict[str, list[float]] = {"with": [], "without": []}
+    temp = 0.0
+    for i in range(60 * 24):
+        at = START + i * HOUR
+        if at.hour == 0:
+            temp = rng.normal(0.0, 5.0)
+        value = working_day(at.hour) + 2.0 * temp + rng.normal(0.0, 1.0)
+        for name, model in models.items():
+            if (name, at) in pending:
+                errors[name].append(abs(pending.pop((name, at)) - value))
+            model.learn_one(value, at, temperature=temp if name == "with" else None)
+            if i >= 30 * 24:
+                point = model.forecast(3)[-1]
+                pending[(name, point.at)] = point.value
+    assert np.mean(errors["with"]) < 0.9 * np.mean(errors["without"])
