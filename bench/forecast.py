@@ -286,11 +286,37 @@ def main(argv: list[str] | None = None) -> int:
         half = len(series.values) // 2
         report["series"][series.name] = evaluate(series, names, half, len(series.values),
                                                  progress=True)
+    report["targets"] = targets(report["series"])
     if args.json:
         print(json.dumps(report, indent=1))
     else:
         print_table(report)
     return 0
+
+
+def targets(results: dict[str, dict[str, dict]]) -> dict[str, dict[str, bool | None]]:
+    """The issue's targets per series (None where a model needed for one was not run)."""
+    out = {}
+    for name, models in results.items():
+        ours = models.get("gridwatch", {}).get("mase")
+        if ours is None:
+            continue
+
+        def mase(model: str, row: dict = models) -> float | None:
+            return row.get(model, {}).get("mase")
+
+        rivals = [mase(m) for m in ("seasonal-naive-weekly", "seasonal-naive-daily",
+                                    "river-holtwinters", "river-snarimax")]
+        reference = mase(OFFLINE_REFERENCE)
+        coverage = models["gridwatch"]["coverage_80"]
+        out[name] = {
+            "beats_naives_and_river": None if None in rivals else ours < min(rivals),
+            "within_10pct_of_offline_reference": None if reference is None
+            else ours <= 1.1 * reference,
+            "mase_under_0.55": ours < 0.55,
+            "coverage_75_85": None if coverage is None else 0.75 <= coverage <= 0.85,
+        }
+    return out
 
 
 def print_table(report: dict) -> None:
@@ -303,6 +329,8 @@ def print_table(report: dict) -> None:
             print(f"{name:10} {model:24} {cell('mase', '6.3f')} {cell('peak_mape_pct', '11.1f')} "
                   f"{cell('peak_hour_error_h', '10.2f')} {cell('coverage_80', '7.3f')} "
                   f"{cell('ms_per_forecast', '8.2f')}")
+    for name, checks in report["targets"].items():
+        print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in checks.items()))
 
 
 if __name__ == "__main__":
