@@ -14,6 +14,7 @@ from gridwatch.detectors.early_warning import (
     LowVoltageWarning,
     OverloadWarning,
 )
+from gridwatch.detectors.forecast_area import AreaForecast
 from gridwatch.detectors.forecasting import LoadForecaster
 
 START = datetime(2024, 1, 1, tzinfo=UTC)  # a Monday
@@ -89,3 +90,22 @@ def test_a_warning_maps_onto_a_finding():
                       **events[0].to_finding_fields())
     assert Finding.from_dict(finding.to_dict()) == finding
     assert finding.threshold["limit"] == RATING
+
+
+def test_area_forecast_survives_a_restart_mid_warning():
+    """The area state written and read back (as the worker does) changes no decision."""
+    rng = np.random.default_rng(5)
+    loads = [area_load(START + timedelta(hours=i)) + rng.normal(0.0, 1.0)
+             for i in range(4 * 7 * 24)]
+    kept, restarted = AreaForecast(rating=RATING), AreaForecast(rating=RATING)
+    events = {"kept": [], "restarted": []}
+    for i, load in enumerate(loads):
+        at = (START + timedelta(hours=i)).timestamp()
+        volts = 240.0 - 0.4 * load
+        events["kept"] += kept.update(load, at, far_end_voltage=volts)
+        events["restarted"] += restarted.update(load, at, far_end_voltage=volts)
+        if i % 50 == 0:
+            restarted = AreaForecast.from_bytes(restarted.to_bytes())
+    assert events["kept"] == events["restarted"]
+    assert {e.kind for e in events["kept"]} == {FORECAST_OVERLOAD, FORECAST_LOW_VOLTAGE}
+    assert len(kept.to_bytes()) < 40_000
