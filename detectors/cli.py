@@ -1,4 +1,5 @@
-"""`gridwatch score` (generic streaming scorer) and `gridwatch theft rank` commands."""
+"""`gridwatch score` (generic streaming scorer), `gridwatch theft rank` and `gridwatch forecast`
+(in `forecast_cli`) commands."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import math
 import sys
 from typing import TextIO
 
+from . import forecast_cli
 from .scoring import DEFAULT_SCORER, SCORERS, make_scorer
 from .theft_rank import rank, rank_with_findings, read_findings, read_wide
 
@@ -42,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "model trained on the inspected ones")
     ranked.set_defaults(func=run_theft_rank)
     theft.set_defaults(func=lambda args: theft.print_help() or 2)
+    forecast_cli.register(subparsers)
 
 
 def _params(pairs: list[str]) -> dict[str, str]:

@@ -32,6 +32,10 @@ pickles; both implementations read each other's bytes):
   a River estimator, usable in pipelines); plus ``learn_many(X, features=None)``,
   ``score_many(X)`` and ``score_learn_many(X) -> scores`` (= score_one then
   learn_one per row) on 2-D float arrays, NaN = missing feature.
+- ``ForecastCore(period=24, n_horizons=24, alpha_level, alpha_season, forgetting,
+  ridge, quantile_rate)``: one series' online load forecaster (see
+  `pure_forecast`): ``learn(slot, x, temp)`` per step (NaN = missing),
+  ``forecast(slots) -> (mean, lower, upper)`` for the next steps' week slots.
 
 - ``ContextCore(levels=8, quantile=0.02, quantile_rate=0.01, short=10, long=300,
   sd_floor=0.05, warm=30, probation=100, alarm=0.5, rest=100, quiet_factor=0.25)``:

@@ -8,6 +8,7 @@ from river.base import AnomalyDetector
 from ._balance import LossAttribution
 from ._change import Cusum, PageHinkley
 from ._context import ContextCore
+from ._forecast import ForecastCore
 from ._hst import HSTCore
 from ._seasonal import SeasonalBaseline
 from ._stats import EWStats, MeanVar, RollingMeanVar
@@ -25,6 +26,7 @@ __all__ = [
     "ContextCore",
     "Cusum",
     "EWStats",
+    "ForecastCore",
     "HalfSpaceTrees",
     "LossAttribution",
     "MeanVar",

@@ -11,6 +11,7 @@ from .hst import HalfSpaceTreesAPI
 from .pure_balance import LossAttribution
 from .pure_change import Cusum, PageHinkley
 from .pure_context import ContextCore
+from .pure_forecast import ForecastCore
 from .pure_hst import HSTCore
 from .pure_seasonal import SeasonalBaseline
 from .pure_stats import EWStats, MeanVar, RollingMeanVar
@@ -33,6 +34,7 @@ __all__ = [
     "ContextCore",
     "Cusum",
     "EWStats",
+    "ForecastCore",
     "HalfSpaceTrees",
     "LossAttribution",
     "MeanVar",
