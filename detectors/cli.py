@@ -11,6 +11,7 @@ import sys
 from typing import TextIO
 
 from . import forecast_cli
+from .cli_args import key_value_params
 from .scoring import DEFAULT_SCORER, SCORERS, make_scorer
 from .theft_rank import rank, rank_with_findings, read_findings, read_wide
 
@@ -47,16 +48,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     forecast_cli.register(subparsers)
 
 
-def _params(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--param {pair!r} must look like KEY=VALUE")
-        out[key.strip()] = value.strip()
-    return out
-
-
 def run_score(args: argparse.Namespace, stdin: TextIO | None = None,
               stdout: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
@@ -73,7 +64,7 @@ def run_score(args: argparse.Namespace, stdin: TextIO | None = None,
                 print(f"{name}{mark}: {item['summary']}\n    {params}", file=stdout)
         return 0
     try:
-        scorer = make_scorer(args.detector, _params(args.param))
+        scorer = make_scorer(args.detector, key_value_params(args.param))
     except ValueError as exc:
         print(f"gridwatch score: {exc}", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ from collections import deque
 from datetime import datetime
 from typing import TextIO
 
+from .cli_args import key_value_params
 from .forecast_models import (
     DEFAULT_FORECASTER,
     FORECASTERS,
@@ -50,16 +51,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--list", action="store_true", help="list models and parameters")
     parser.add_argument("--json", action="store_true", help="with --list: JSON output")
     parser.set_defaults(func=run_forecast)
-
-
-def _params(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--param {pair!r} must look like KEY=VALUE")
-        out[key.strip()] = value.strip()
-    return out
 
 
 def print_listing(as_json: bool, stdout: TextIO) -> None:
@@ -119,7 +110,7 @@ def run_forecast(args: argparse.Namespace, stdin: TextIO | None = None,
         print_listing(args.json, stdout)
         return 0
     try:
-        params = _params(args.param)
+        params = key_value_params(args.param)
         make_forecaster(args.model, 3600, None, params, args.holiday)  # fail fast on bad options
         forecast_rows(args, params, stdin, stdout)
     except ValueError as exc:  # InputError included
