@@ -68,7 +68,8 @@ def scenario_run(scenario: Scenario, seed: int, days: int | None = None) -> Scen
     days = scenario.days if days is None else days
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
-    simulator = Simulator(scenario.grid, seed, scenario.start, scenario.interval_s)
+    simulator = Simulator(scenario.grid, seed, scenario.start, scenario.interval_s,
+                          variability=scenario.variability)
     events = plan_events(scenario, simulator.grid, seed, days)
     simulator.injector = ScenarioInjector(simulator.grid, events, scenario.interval_s)
     return ScenarioRun(scenario, seed, days, simulator, [e.label for e in events])

@@ -17,6 +17,7 @@ File format (YAML)::
     warmup_days: 7                # no problem starts before: detectors learn baselines
     grid: {substations: 2, feeders_per_substation: 3, areas_per_feeder: 4,
            meters_per_area: 20}   # any GridSpec field
+    customers: {variability: calibrated}   # or legacy (the default; see sensors.variability)
     events:
       - {kind: theft_bypass, count: 3, duration_days: [7, 25], fraction: [0.4, 0.8]}
       - {kind: leakage, count: 3, shape: ramp}
@@ -42,6 +43,7 @@ import yaml
 from gridwatch.sensors.labels import AREA, FEEDER, KIND_ENTITY_LEVEL, METER, Label
 from gridwatch.sensors.simulator import DAY_S, parse_start
 from gridwatch.sensors.topology import Grid, GridSpec
+from gridwatch.sensors.variability import LEGACY, VARIABILITIES
 
 HOUR_S = 3600
 MARGIN_S = 12 * HOUR_S
@@ -124,6 +126,7 @@ class Scenario:
     grid: GridSpec
     events: list[EventSpec]
     source: str = "<inline>"
+    variability: str = LEGACY
 
 
 @dataclass
@@ -168,6 +171,23 @@ def _grid_spec(raw: Any, source: str) -> GridSpec:
         raise ScenarioError(source, "grid", "needs at least 1 area per feeder and 2 meters "
                                             "per area")
     return spec
+
+
+def _variability(raw: Any, source: str) -> str:
+    """The ``customers:`` mapping's day-to-day variability model."""
+    if raw is None:
+        return LEGACY
+    if not isinstance(raw, dict):
+        raise ScenarioError(source, "customers", "must be a mapping, e.g. "
+                                                 "{variability: calibrated}")
+    for key in raw:
+        if key != "variability":
+            raise ScenarioError(source, f"customers.{key}", "unknown key (known: variability)")
+    value = raw.get("variability", LEGACY)
+    if value not in VARIABILITIES:
+        raise ScenarioError(source, "customers.variability",
+                            f"must be one of {', '.join(VARIABILITIES)}, got {value!r}")
+    return str(value)
 
 
 def _duration(item: dict[str, Any], key: str, source: str) -> Any:
@@ -248,7 +268,7 @@ def parse_scenario(raw: Any, source: str = "<inline>") -> Scenario:
     if not isinstance(raw, dict):
         raise ScenarioError(source, "-", "top level must be a mapping")
     known = {"name", "description", "days", "start", "interval_s", "warmup_days", "grid",
-             "events"}
+             "customers", "events"}
     for key in raw:
         if key not in known:
             raise ScenarioError(source, key, f"unknown key (known: {', '.join(sorted(known))})")
@@ -274,7 +294,7 @@ def parse_scenario(raw: Any, source: str = "<inline>") -> Scenario:
         interval_s=interval_s, warmup_days=float(warmup),
         grid=_grid_spec(raw.get("grid"), source),
         events=[_event_spec(item, i, source) for i, item in enumerate(events)],
-        source=source,
+        source=source, variability=_variability(raw.get("customers"), source),
     )
 
 
