@@ -328,18 +328,24 @@ class _Occupancy:
             self.busy[a].append((start, end))
 
 
-def _candidate_slots(grid: Grid, area: int, rule: KindRule) -> np.ndarray:
+def _candidate_slots(grid: Grid, area: int, rule: KindRule,
+                     home: np.ndarray | None) -> np.ndarray:
+    """Meters that can host the kind; a thief (heavy user) is someone who is mostly at
+    home (``home``, when customers have vacancies): nobody steals for an empty house."""
     slots = np.nonzero(grid.mask[area])[0]
     if rule.three_phase_only:
         slots = slots[grid.phases[area, slots] == 3]
     if rule.heavy_user and slots.size:
         loads = grid.mean_kw[area, slots]
         slots = slots[loads >= np.median(loads)]
+        if home is not None:
+            slots = slots[home[area, slots]]
     return slots
 
 
 def _pick_entity(grid: Grid, kind: str, rule: KindRule, pinned: str,
-                 rng: np.random.Generator) -> tuple[tuple[int, ...], int, str] | None:
+                 rng: np.random.Generator, home: np.ndarray | None
+                 ) -> tuple[tuple[int, ...], int, str] | None:
     """(areas touched, meter slot or -1, entity id), or None if this draw cannot host it."""
     level = KIND_ENTITY_LEVEL[kind]
     if level == FEEDER:
@@ -352,7 +358,7 @@ def _pick_entity(grid: Grid, kind: str, rule: KindRule, pinned: str,
             area, slot = grid.meter_position(pinned)
             return (area,), slot, pinned
         area = int(rng.integers(grid.n_areas))
-        slots = _candidate_slots(grid, area, rule)
+        slots = _candidate_slots(grid, area, rule, home)
         if not slots.size:
             return None
         slot = int(slots[rng.integers(slots.size)])
@@ -368,8 +374,11 @@ def _pick_entity(grid: Grid, kind: str, rule: KindRule, pinned: str,
     return (area,), -1, entity
 
 
-def plan_events(scenario: Scenario, grid: Grid, seed: int, days: int) -> list[PlannedEvent]:
+def plan_events(scenario: Scenario, grid: Grid, seed: int, days: int,
+                home: np.ndarray | None = None) -> list[PlannedEvent]:
     """Place every occurrence of every event spec; the seed decides where and when.
+
+    ``home`` (A, K) marks the customers at home most days; thefts go to them only.
 
     A run shorter than the scenario's ``days`` gets proportionally fewer
     occurrences (at least one per spec); durations longer than half the time
@@ -389,7 +398,7 @@ def plan_events(scenario: Scenario, grid: Grid, seed: int, days: int) -> list[Pl
         rule = KIND_RULES[spec.kind]
         count = spec.count if share == 1.0 or not spec.count else max(1, ceil(spec.count * share))
         for _ in range(count):
-            event = _place(spec, rule, grid, rng, scenario, occupancy, earliest, usable)
+            event = _place(spec, rule, grid, rng, scenario, occupancy, earliest, usable, home)
             if event is None:
                 raise ScenarioError(scenario.source, f"events[{index}]",
                                     f"cannot place {count} x {spec.kind} without overlaps "
@@ -401,8 +410,8 @@ def plan_events(scenario: Scenario, grid: Grid, seed: int, days: int) -> list[Pl
 
 
 def _place(spec: EventSpec, rule: KindRule, grid: Grid, rng: np.random.Generator,
-           scenario: Scenario, occupancy: _Occupancy, earliest: float, usable: float
-           ) -> PlannedEvent | None:
+           scenario: Scenario, occupancy: _Occupancy, earliest: float, usable: float,
+           home: np.ndarray | None) -> PlannedEvent | None:
     step = scenario.interval_s
     hours = spec.duration_h if spec.duration_h is not None else list(rule.duration_h)
     for _ in range(PLACEMENT_TRIES):
@@ -413,7 +422,7 @@ def _place(spec: EventSpec, rule: KindRule, grid: Grid, rng: np.random.Generator
         else:
             last = int((usable - length) // step)
             start = earliest + int(rng.integers(0, max(last, 0) + 1)) * step
-        picked = _pick_entity(grid, spec.kind, rule, spec.entity, rng)
+        picked = _pick_entity(grid, spec.kind, rule, spec.entity, rng, home)
         if picked is None:
             continue
         areas, slot, entity = picked

@@ -21,7 +21,7 @@ import pyarrow as pa
 from gridwatch.config import SimulatorSettings
 from gridwatch.sensors.effects import Effects
 from gridwatch.sensors.physics import ChunkReadings, Registers, interval_ends, simulate_chunk
-from gridwatch.sensors.shapes import interval_shapes
+from gridwatch.sensors.shapes import RESIDENTIAL, interval_shapes
 from gridwatch.sensors.stream import Delivery, StreamLayout
 from gridwatch.sensors.topology import Grid, GridSpec, build_grid
 from gridwatch.sensors.variability import CALIBRATED, LEGACY, VARIABILITIES, CustomerVariability
@@ -77,7 +77,8 @@ class Simulator:
                                                                               REGISTER_STREAM]))
         self.injector = injector
         self.variability = None if variability == LEGACY else CustomerVariability(
-            self.grid.mask, CALIBRATED, np.random.default_rng([seed, VARIABILITY_STREAM]))
+            self.grid.mask, self.grid.mask & (self.grid.customer_class == RESIDENTIAL),
+            CALIBRATED, np.random.default_rng([seed, VARIABILITY_STREAM]))
         self.shapes = interval_shapes(interval_s)
         self.layout = StreamLayout(self.grid, interval_s)
         self.per_day = DAY_S // interval_s

@@ -20,6 +20,12 @@ sizes are kept as quantile tables and drawn by inverse CDF, so heavy tails
 (a customer away for months) survive. ``legacy`` is the earlier model: one
 lognormal day factor of sigma 0.15 for everyone and no vacancies, bursts or
 missing days.
+
+The SGCC customers are households (a few to a few tens of kWh a day), so the
+table drives households only; shops and plants keep the legacy day factor
+(a 9 kW workshop with a household's 5-25x burst days would overload its
+transformer, which real plants, sized for their own peaks, do not). Missing
+days are a property of meter reading, so every meter has them.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ LEGACY, CALIBRATED_NAME = "legacy", "calibrated"
 VARIABILITIES = (LEGACY, CALIBRATED_NAME)
 WINDOW_DAYS = 60
 STANDBY_SHARE = 0.03          # a vacant home still runs a fridge, a router, meters' own use
+LEGACY_DAY_SIGMA = 0.15       # the legacy day factor (kept for shops and plants)
 
 
 @dataclass(frozen=True)
@@ -124,24 +131,30 @@ class CustomerVariability:
     a vacancy runs on from one day into the next).
 
     >>> mask = np.ones((2, 50), bool)
-    >>> v = CustomerVariability(mask, CALIBRATED, np.random.default_rng(0))
+    >>> v = CustomerVariability(mask, mask, CALIBRATED, np.random.default_rng(0))
     >>> factor, missing = v.day(np.random.default_rng(1))
     >>> factor.shape, missing.shape, bool((factor > 0).all())
     ((2, 50), (2, 50), True)
     """
 
-    def __init__(self, mask: np.ndarray, table: VariabilityTable,
+    def __init__(self, mask: np.ndarray, households: np.ndarray, table: VariabilityTable,
                  rng: np.random.Generator) -> None:
         shape = mask.shape
         self.mask, self.table = mask, table
-        self.sigma = np.exp(rng.normal(table.sigma_log_mean, table.sigma_log_sd, size=shape))
+        self.sigma = np.where(households, np.exp(rng.normal(
+            table.sigma_log_mean, table.sigma_log_sd, size=shape)), LEGACY_DAY_SIGMA)
         self.missing_rate = quantile_draw(table.missing_rate_q, rng.random(shape))
-        self.vacancy_rate = quantile_draw(table.vacancy_rate_q, rng.random(shape))
-        self.burst_rate = quantile_draw(table.burst_rate_q, rng.random(shape))
+        self.vacancy_rate = quantile_draw(table.vacancy_rate_q, rng.random(shape)) * households
+        self.burst_rate = quantile_draw(table.burst_rate_q, rng.random(shape)) * households
         self.burst_factor = quantile_draw(table.burst_factor_q, rng.random(shape))
         self.vacancy_days = np.round(quantile_draw(table.vacancy_days_q,
                                                    rng.random(shape))).astype(np.int64)
         self.vacant_days_left = np.zeros(shape, np.int64)
+
+    def away_share(self) -> np.ndarray:
+        """Expected share of days each customer is away (vacancy runs over all days)."""
+        away = self.vacancy_rate * self.vacancy_days
+        return away / (1.0 + away)
 
     def day(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(demand factor, meter not read) for every (area, slot) of the next day."""

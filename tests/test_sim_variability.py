@@ -35,7 +35,8 @@ def test_committed_table_is_what_the_real_customers_give() -> None:
 
 def _days(table: VariabilityTable, days: int, customers: int = 200) -> tuple[np.ndarray,
                                                                             np.ndarray]:
-    model = CustomerVariability(np.ones((1, customers), bool), table, np.random.default_rng(1))
+    everyone = np.ones((1, customers), bool)
+    model = CustomerVariability(everyone, everyone, table, np.random.default_rng(1))
     drawn = [model.day(np.random.default_rng([2, d])) for d in range(days)]
     return (np.stack([f[0] for f, _ in drawn], axis=1),
             np.stack([m[0] for _, m in drawn], axis=1))
@@ -84,3 +85,26 @@ def test_unknown_variability_names_the_key() -> None:
         parse_scenario({"customers": {"variability": "wild"}}, "x.yaml")
     with pytest.raises(ScenarioError, match="customers.noise"):
         parse_scenario({"customers": {"noise": 1}}, "x.yaml")
+
+
+def test_only_households_take_the_real_households_vacancies_and_bursts() -> None:
+    households = np.array([[True, False] * 50])
+    model = CustomerVariability(np.ones((1, 100), bool), households,
+                                dataclasses.replace(QUIET, vacancy_rate_q=(0.5, 0.5),
+                                                    burst_rate_q=(0.5, 0.5)),
+                                np.random.default_rng(4))
+    factors = np.stack([model.day(np.random.default_rng([5, d]))[0][0] for d in range(30)])
+    assert (factors[:, ~households[0]] > 0.5).all() and (factors[:, ~households[0]] < 2).all()
+    assert (factors[:, households[0]] == STANDBY_SHARE).any()
+
+
+def test_thieves_are_customers_who_are_mostly_at_home() -> None:
+    raw = {"days": 40, "warmup_days": 2, "customers": {"variability": "calibrated"},
+           "grid": {"feeders_per_substation": 2, "areas_per_feeder": 4, "meters_per_area": 20},
+           "events": [{"kind": "theft_bypass", "count": 8, "duration_days": [3, 5]}]}
+    run = scenario_run(parse_scenario(raw), 8)
+    away = run.simulator.variability.away_share()
+    assert (away >= 0.5).any()                   # some homes are empty most days...
+    for label in run.labels:                     # ...and none of them hosts a thief
+        area, slot = run.simulator.grid.meter_position(label.entity)
+        assert away[area, slot] < 0.5
