@@ -37,6 +37,7 @@ NEAR_ZERO_SHARE = 0.1      # a day below this share of the customer's median use
 BURST_RATIO = 2.0          # a day at this multiple of its window's median is a burst
 QUANTILES = 21             # points of each committed quantile table (every 5 %)
 MAD_TO_SIGMA = 1.4826
+ACTIVE_KWH = 1.0           # a window whose usual day is below this is a near-empty home
 
 
 def _normalised(sums: np.ndarray, counts: np.ndarray) -> list[float]:
@@ -140,7 +141,9 @@ def variability_from_daily(daily: np.ndarray) -> dict[str, float | list[float]]:
             ratios = np.log(ordinary_days / np.median(ordinary_days))
             burst = ratios > np.log(BURST_RATIO)
             bursts.append(float(burst.sum()) / WINDOW_DAYS)
-            if burst.any():
+            if burst.any() and np.median(ordinary_days) >= ACTIVE_KWH:
+                # against a near-empty home's tiny usual day any use is a 20-40x
+                # 'burst'; such ratios would give a lived-in home 400 kWh days
                 burst_sizes.append(float(np.exp(np.median(ratios[burst]))))
             ordinary = ratios[~burst]
             sigma = MAD_TO_SIGMA * np.median(np.abs(ordinary - np.median(ordinary)))

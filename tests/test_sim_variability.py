@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gridwatch.sensors.calibrate import SGCC_FILE, sgcc_variability
+from gridwatch.sensors.calibrate import SGCC_FILE, sgcc_variability, variability_from_daily
 from gridwatch.sensors.offline import scenario_run
 from gridwatch.sensors.scenarios import ScenarioError, parse_scenario
 from gridwatch.sensors.variability import (
@@ -108,3 +108,14 @@ def test_thieves_are_customers_who_are_mostly_at_home() -> None:
     for label in run.labels:                     # ...and none of them hosts a thief
         area, slot = run.simulator.grid.meter_position(label.entity)
         assert away[area, slot] < 0.5
+
+
+def test_bursts_of_near_empty_homes_do_not_size_the_bursts() -> None:
+    rng = np.random.default_rng(6)
+    lived_in = rng.lognormal(np.log(6.0), 0.1, size=(10, 120))
+    lived_in[:, ::20] *= 2.5                        # a 2.5x appliance day every 20 days
+    near_empty = rng.lognormal(np.log(0.3), 0.1, size=(10, 120))
+    near_empty[:, ::20] = 6.0                       # 20x 'bursts' against a 0.3 kWh usual day
+    table = variability_from_daily(np.concatenate([lived_in, near_empty]))
+    assert max(table["burst_factor_q"]) < 3.0
+    assert table["burst_rate_q"][-1] > 0.04
