@@ -188,7 +188,7 @@ class EnergyBalance:
         self._judge_leakage(bal, episodes, bin_end, z)
         self._judge_negative(bal, episodes, bin_end, loss_rate)
         self._learn_meters(table, base, bin_kwh, complete & ~stuck & ~flagged & ~accused, slot,
-                           calm_area=warm and z < 1.0)
+                           calm_area=warm and z < 1.0, hidden_kwh=self.theft.loss_z * bin_sd)
         if not (suspicious or episodes.open_entities("leakage")
                 or episodes.open_entities("transformer_overload")):
             self._learn_area(bal, acc)
@@ -237,7 +237,8 @@ class EnergyBalance:
                 and table.col["zero_run"][row] == 0)
 
     def _learn_meters(self, table: MeterTable, base: MeterBaselines, bin_kwh: np.ndarray,
-                      usable: np.ndarray, slot: int, calm_area: bool = False) -> None:
+                      usable: np.ndarray, slot: int, calm_area: bool = False,
+                      hidden_kwh: float = float("inf")) -> None:
         """Update the seasonal baselines; remember drops that came without unexplained energy.
 
         A customer who uses less while the area balances (holiday, a new
@@ -245,11 +246,22 @@ class EnergyBalance:
         balanced bins in which the meter was under its baseline (halving per
         bin), so a later, unrelated loss in the area is not pinned on them
         once it reaches `HONEST_DROP` (two such bins in a row).
+
+        A suspect whose drop is still larger than a balanced bin can hide
+        (`hidden_kwh`, the excess that would have made the bin suspicious) is
+        not missing its use: had it been bypassed, the area meter would show
+        it. Its evidence is dropped, so a vacancy that happened to begin in a
+        bin of chance excess is not completed into a theft by the next chance
+        bin, and the calm bins after count its drop as honest.
         """
         col = table.col
         factor = peer_factor(bin_kwh, base.levels(slot), usable)
         mu, sigma, warm = base.expected(slot, factor)
         drop_z = (mu - bin_kwh) / sigma
+        if calm_area:
+            contradicted = usable & warm & (col["evidence"] >= 1.0) & (mu - bin_kwh > hidden_kwh)
+            col["evidence"][contradicted] = 0.0
+            col["evidence_night"][contradicted] = 0.0
         calm = usable & (col["evidence"] < 1.0) & ((drop_z < LEARN_DROP_Z) | ~warm)
         if calm_area:
             honest = warm & (drop_z >= LEARN_DROP_Z) & (col["evidence"] < 1.0)
