@@ -334,14 +334,17 @@ class EnergyBalance:
         bonus = np.clip((fits - gain_const) / (2 * var), 0.0, t.evidence_cap / 4 * fingerprint)
         score = np.where(level > 0, level + bonus, level)
         ratio = deficit / sum_r
-        score = np.where(flagged & warm, np.maximum(score, t.llr_min), score)
+        # a meter with an open theft sign, or already accused by the balance, is the
+        # first suspect, but only while its drop still matches the excess (its theft may
+        # be over, or another meter stopped): a neighbour who uses less meanwhile (a
+        # holiday) is not a second thief
+        known = flagged | accused
+        score = np.where(known & warm, np.maximum(score, t.llr_min), score)
         in_range = (ratio >= t.match_low) & (ratio <= t.match_high)
         matches = (col["calm_drop"] < HONEST_DROP) & in_range
-        # a meter with an open theft sign is the first suspect, but only while its drop
-        # still matches the excess (its theft may be over, or another meter stopped)
-        plausible = warm & (matches | flagged & in_range) & (score >= t.llr_min)
-        if (plausible & flagged).any():
-            plausible &= flagged
+        plausible = warm & (matches | known & in_range) & (score >= t.llr_min)
+        if (plausible & known).any():
+            plausible &= known
         if plausible.any():
             culprit = int(np.argmax(np.where(plausible, score, -np.inf)))
             gain = min(float(score[culprit]), t.evidence_cap)

@@ -72,6 +72,19 @@ def test_holiday_that_begins_with_a_chance_excess_is_not_a_theft():
     assert thefts(run(14, holiday_with_chance_excess)) == []
 
 
+def test_holiday_during_a_neighbours_theft_is_not_a_second_theft():
+    """While one thief is reported, the area's excess is what they take; a neighbour who
+    leaves for a few days must not be blamed for it (seed 702 of the calibrated suite)."""
+    def bypass_then_holiday(t, ts, iv):
+        if after_onset(ts):
+            iv.share[3] = 0.5
+        if ONSET_DAY + 4 < day_of(ts) < ONSET_DAY + 7:
+            iv.demand_kw[5] *= 0.03
+
+    found = thefts(run(16, bypass_then_holiday))
+    assert [(f.kind, f.entity) for f in found] == [("theft_bypass", "M03")]
+
+
 def test_stuck_meter_catching_up_does_not_hide_a_later_bypass():
     """Days of repeated readings end in one jump of the register; that jump is nobody's
     loss and must not teach the balance that the area is too noisy to judge."""
