@@ -339,6 +339,9 @@ class EnergyBalance:
         # be over, or another meter stopped): a neighbour who uses less meanwhile (a
         # holiday) is not a second thief
         known = flagged | accused
+        # a register that has not moved for a whole bin while powered is a sign too: a
+        # customer whose use swings widely has a baseline too broad for the level alone
+        known = known | (col["zero_run"] >= self.bin_s / self.interval_s - 1)
         score = np.where(known & warm, np.maximum(score, t.llr_min), score)
         in_range = (ratio >= t.match_low) & (ratio <= t.match_high)
         matches = (col["calm_drop"] < HONEST_DROP) & in_range
