@@ -18,6 +18,9 @@ File format (YAML)::
     grid: {substations: 2, feeders_per_substation: 3, areas_per_feeder: 4,
            meters_per_area: 20}   # any GridSpec field
     customers: {variability: calibrated}   # or legacy (the default; see sensors.variability)
+
+``extends: default.yaml`` takes every top-level key the file does not give
+from that file (beside it).
     events:
       - {kind: theft_bypass, count: 3, duration_days: [7, 25], fraction: [0.4, 0.8]}
       - {kind: leakage, count: 3, shape: ramp}
@@ -49,6 +52,7 @@ HOUR_S = 3600
 MARGIN_S = 12 * HOUR_S
 PLACEMENT_TRIES = 400
 PLAN_STREAM = 3
+MAX_EXTENDS = 4
 
 
 class ScenarioError(ValueError):
@@ -253,14 +257,29 @@ def _check_param(value: Any, default: Any, key: str, source: str) -> None:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; every error names the file and the key."""
+    return parse_scenario(_read_raw(Path(path)), str(path))
+
+
+def _read_raw(path: Path, depth: int = 0) -> Any:
+    """The decoded file; ``extends: other.yaml`` (beside it) supplies every top-level key
+    the file does not give, so a variant of a suite states only what differs."""
     source = str(path)
     try:
-        raw = yaml.safe_load(Path(path).read_text())
+        raw = yaml.safe_load(path.read_text())
     except OSError as exc:
         raise ScenarioError(source, "-", f"cannot read file: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise ScenarioError(source, "-", f"not valid YAML: {exc}") from exc
-    return parse_scenario(raw, source)
+    if not isinstance(raw, dict) or "extends" not in raw:
+        return raw
+    base_name = raw.pop("extends")
+    if not isinstance(base_name, str) or depth >= MAX_EXTENDS:
+        raise ScenarioError(source, "extends", f"must name one scenario file beside this one "
+                                               f"(at most {MAX_EXTENDS} levels)")
+    base = _read_raw(path.parent / base_name, depth + 1)
+    if not isinstance(base, dict):
+        raise ScenarioError(source, "extends", f"{base_name} is not a scenario mapping")
+    return {**base, **raw}
 
 
 def parse_scenario(raw: Any, source: str = "<inline>") -> Scenario:
