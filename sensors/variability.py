@@ -8,9 +8,10 @@ of which a detector must learn to live with:
 
 - day-to-day wander, much larger for some customers than for others
   (each customer gets its own sigma, drawn from a lognormal fitted to the
-  real per-customer sigmas);
+  real sigmas; a simulated run is one 60-day window, so each 60-day window
+  of a real customer counts as one customer in the fit);
 - vacancies and holidays: runs of near-zero days (a standby load only);
-- appliance bursts: single days at two to six times the usual use;
+- appliance bursts: single days at two to ten times the usual use;
 - missing days: a meter that is not read for a whole day.
 
 The committed `CALIBRATED` table is what `gridwatch.sensors.calibrate.sgcc_variability`
@@ -23,7 +24,7 @@ missing days.
 
 The SGCC customers are households (a few to a few tens of kWh a day), so the
 table drives households only; shops and plants keep the legacy day factor
-(a 9 kW workshop with a household's 5-25x burst days would overload its
+(a 9 kW workshop with a household's burst days would overload its
 transformer, which real plants, sized for their own peaks, do not). Missing
 days are a property of meter reading, so every meter has them.
 """
