@@ -249,7 +249,7 @@ class EnergyBalance:
         self._judge_leakage(bal, episodes, bin_end, z)
         self._judge_negative(bal, episodes, bin_end, loss_rate)
         self._learn_meters(table, base, bin_kwh, complete & ~stuck & ~flagged & ~accused, slot,
-                           calm_area=warm and z < 1.0)
+                           calm_area=warm and z < 1.0, hidden_kwh=self.theft.loss_z * bin_sd)
         if not (suspicious or episodes.open_entities(LEAKAGE_KIND)
                 or episodes.open_entities(TRANSFORMER_OVERLOAD)):
             self._learn_area(bal, acc)
@@ -298,7 +298,8 @@ class EnergyBalance:
                 and table.col["zero_run"][row] == 0)
 
     def _learn_meters(self, table: MeterTable, base: MeterBaselines, bin_kwh: np.ndarray,
-                      usable: np.ndarray, slot: int, calm_area: bool = False) -> None:
+                      usable: np.ndarray, slot: int, calm_area: bool = False,
+                      hidden_kwh: float = float("inf")) -> None:
         """Update the seasonal baselines; remember drops that came without unexplained energy.
 
         A customer who uses less while the area balances (holiday, a new
@@ -306,11 +307,22 @@ class EnergyBalance:
         balanced bins in which the meter was under its baseline (halving per
         bin), so a later, unrelated loss in the area is not pinned on them
         once it reaches `HONEST_DROP` (two such bins in a row).
+
+        A suspect whose drop is still larger than a balanced bin can hide
+        (`hidden_kwh`, the excess that would have made the bin suspicious) is
+        not missing its use: had it been bypassed, the area meter would show
+        it. Its evidence is dropped, so a vacancy that happened to begin in a
+        bin of chance excess is not completed into a theft by the next chance
+        bin, and the calm bins after count its drop as honest.
         """
         col = table.col
         factor = peer_factor(bin_kwh, base.levels(slot), usable)
         mu, sigma, warm = base.expected(slot, factor)
         drop_z = (mu - bin_kwh) / sigma
+        if calm_area:
+            contradicted = usable & warm & (col["evidence"] >= 1.0) & (mu - bin_kwh > hidden_kwh)
+            col["evidence"][contradicted] = 0.0
+            col["evidence_night"][contradicted] = 0.0
         calm = usable & (col["evidence"] < 1.0) & ((drop_z < LEARN_DROP_Z) | ~warm)
         if calm_area:
             honest = warm & (drop_z >= LEARN_DROP_Z) & (col["evidence"] < 1.0)
@@ -383,14 +395,20 @@ class EnergyBalance:
         bonus = np.clip((fits - gain_const) / (2 * var), 0.0, t.evidence_cap / 4 * fingerprint)
         score = np.where(level > 0, level + bonus, level)
         ratio = deficit / sum_r
-        score = np.where(flagged & warm, np.maximum(score, t.llr_min), score)
+        # a meter with an open theft sign, or already accused by the balance, is the
+        # first suspect, but only while its drop still matches the excess (its theft may
+        # be over, or another meter stopped): a neighbour who uses less meanwhile (a
+        # holiday) is not a second thief
+        known = flagged | accused
+        # a register that has not moved for a whole bin while powered is a sign too: a
+        # customer whose use swings widely has a baseline too broad for the level alone
+        known = known | (col["zero_run"] >= self.bin_s / self.interval_s - 1)
+        score = np.where(known & warm, np.maximum(score, t.llr_min), score)
         in_range = (ratio >= t.match_low) & (ratio <= t.match_high)
         matches = (col["calm_drop"] < HONEST_DROP) & in_range
-        # a meter with an open theft sign is the first suspect, but only while its drop
-        # still matches the excess (its theft may be over, or another meter stopped)
-        plausible = warm & (matches | flagged & in_range) & (score >= t.llr_min)
-        if (plausible & flagged).any():
-            plausible &= flagged
+        plausible = warm & (matches | known & in_range) & (score >= t.llr_min)
+        if (plausible & known).any():
+            plausible &= known
         if plausible.any():
             culprit = int(np.argmax(np.where(plausible, score, -np.inf)))
             gain = min(float(score[culprit]), t.evidence_cap)

@@ -26,6 +26,7 @@ from .scenarios import Scenario, plan_events
 from .simulator import SimulationDay, Simulator
 
 FORMAT = "gridwatch.stream.v1"
+AWAY_AT_MOST = 0.5        # a customer away more often than this hosts no theft
 META_KEY = b"gridwatch"
 
 
@@ -68,8 +69,11 @@ def scenario_run(scenario: Scenario, seed: int, days: int | None = None) -> Scen
     days = scenario.days if days is None else days
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
-    simulator = Simulator(scenario.grid, seed, scenario.start, scenario.interval_s)
-    events = plan_events(scenario, simulator.grid, seed, days)
+    simulator = Simulator(scenario.grid, seed, scenario.start, scenario.interval_s,
+                          variability=scenario.variability)
+    variability = simulator.variability
+    home = None if variability is None else variability.away_share() < AWAY_AT_MOST
+    events = plan_events(scenario, simulator.grid, seed, days, home)
     simulator.injector = ScenarioInjector(simulator.grid, events, scenario.interval_s)
     return ScenarioRun(scenario, seed, days, simulator, [e.label for e in events])
 

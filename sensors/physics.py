@@ -72,8 +72,13 @@ def interval_ends(start: float, first: int, count: int, interval_s: int) -> np.n
 
 
 def demand_kw(grid: Grid, ts: np.ndarray, interval_s: int, shapes: np.ndarray,
-              rng: np.random.Generator) -> np.ndarray:
-    """True demand (A, T, K) before scenario effects."""
+              rng: np.random.Generator, day_factor: np.ndarray | None = None) -> np.ndarray:
+    """True demand (A, T, K) before scenario effects.
+
+    ``day_factor`` (A, K), for a one-day chunk, replaces the legacy lognormal day noise
+    (see `gridwatch.sensors.variability`); the legacy draw is made either way so the
+    interval noise and the voltages stay the same for a seed.
+    """
     mid = ts - interval_s / 2.0
     slot = ((mid % 86_400) // interval_s).astype(np.int64)
     weekend = (((mid // 86_400).astype(np.int64) + 3) % 7 >= 5).astype(np.int64)
@@ -83,17 +88,19 @@ def demand_kw(grid: Grid, ts: np.ndarray, interval_s: int, shapes: np.ndarray,
     day_ids, day_of = np.unique(days, return_inverse=True)
     day_noise = rng.lognormal(-DAY_NOISE_SIGMA**2 / 2, DAY_NOISE_SIGMA,
                               size=(grid.n_areas, day_ids.size, grid.slots))[:, day_of, :]
+    if day_factor is not None:
+        day_noise = day_factor[:, None, :]
     noise = rng.lognormal(-INTERVAL_NOISE_SIGMA**2 / 2, INTERVAL_NOISE_SIGMA,
                           size=(grid.n_areas, ts.size, grid.slots))
     return grid.mean_kw[:, None, :] * shape.transpose(0, 2, 1) * day_noise * noise
 
 
 def simulate_chunk(grid: Grid, ts: np.ndarray, interval_s: int, shapes: np.ndarray,
-                   registers: Registers, effects: Effects, rng: np.random.Generator
-                   ) -> ChunkReadings:
+                   registers: Registers, effects: Effects, rng: np.random.Generator,
+                   day_factor: np.ndarray | None = None) -> ChunkReadings:
     """Advance the grid over the intervals ``ts``; updates ``registers`` in place."""
     n_a, n_t, n_k = grid.n_areas, ts.size, grid.slots
-    demand = demand_kw(grid, ts, interval_s, shapes, rng)
+    demand = demand_kw(grid, ts, interval_s, shapes, rng, day_factor)
     if (base := effects.get("base_demand_kw")) is not None:
         demand = np.where(np.isnan(base), demand, base)
     weight = np.broadcast_to(grid.phase_weight[:, None, :, :], (n_a, n_t, n_k, 3))

@@ -4,7 +4,7 @@ Why: detectors tuned on synthetic noise may trip on the burstiness of real
 loads. Here each residential customer draws a real household's 15-minute
 demand (the UCI series, each customer starting on another day of it and
 scaled to its own mean), commercial and industrial customers follow the real
-transformer loads (ETDataset, likewise offset and scaled), and the supply
+transformer loads (both ETDataset transformers, likewise offset and scaled), and the supply
 voltage follows the real household voltage's relative variation. The grid
 physics (drops, losses, area meter) is the simulator's own; nothing is
 injected, so every alert raised on such a stream is a false alarm
@@ -77,21 +77,25 @@ def load_uci(folder: Path, interval_s: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_ett(folder: Path, interval_s: int) -> np.ndarray:
-    """Transformer useful load per day and slot (hourly values held over the hour), mean 1."""
-    load: dict[datetime, float] = {}
-    with open(folder / ETT_FILES[0], newline="") as handle:
-        for row in csv.DictReader(handle):
-            moment = datetime.fromisoformat(row["date"])
-            for sub in range(0, 3600, interval_s):
-                load[moment.replace(minute=sub // 60)] = sum(float(row[c])
-                                                            for c in ETT_USEFUL_LOADS)
-    days = _whole_days(load, interval_s)
-    return days / days.mean()
+    """Transformer useful load per day and slot (hourly values held over the hour), each
+    transformer scaled to mean 1 and their days pooled (ETTh1's, then ETTh2's)."""
+    pooled = []
+    for name in ETT_FILES:
+        load: dict[datetime, float] = {}
+        with open(folder / name, newline="") as handle:
+            for row in csv.DictReader(handle):
+                moment = datetime.fromisoformat(row["date"])
+                total = sum(float(row[c]) for c in ETT_USEFUL_LOADS)
+                for sub in range(0, 3600, interval_s):
+                    load[moment.replace(minute=sub // 60)] = total
+        days = _whole_days(load, interval_s)
+        pooled.append(days / days.mean())
+    return np.concatenate(pooled)
 
 
 def load_real_series(folder: str | Path, interval_s: int) -> RealSeries:
     folder = Path(folder)
-    for name in (UCI_FILE, ETT_FILES[0]):
+    for name in (UCI_FILE, *ETT_FILES):
         if not (folder / name).is_file():
             raise ValueError(f"{folder / name} not found (see the data README)")
     kw, v_pu = load_uci(folder, interval_s)

@@ -17,6 +17,10 @@ File format (YAML)::
     warmup_days: 7                # no problem starts before: detectors learn baselines
     grid: {substations: 2, feeders_per_substation: 3, areas_per_feeder: 4,
            meters_per_area: 20}   # any GridSpec field
+    customers: {variability: calibrated}   # or legacy (the default; see sensors.variability)
+
+``extends: default.yaml`` takes every top-level key the file does not give
+from that file (beside it).
     events:
       - {kind: theft_bypass, count: 3, duration_days: [7, 25], fraction: [0.4, 0.8]}
       - {kind: leakage, count: 3, shape: ramp}
@@ -43,11 +47,13 @@ from ..vocabulary.kinds import AREA, FEEDER, METER, kind_of
 from ..vocabulary.labels import Label
 from .simulator import DAY_S, parse_start
 from .topology import Grid, GridSpec
+from .variability import LEGACY, VARIABILITIES
 
 HOUR_S = 3600
 MARGIN_S = 12 * HOUR_S
 PLACEMENT_TRIES = 400
 PLAN_STREAM = 3
+MAX_EXTENDS = 4
 
 
 class ScenarioError(ValueError):
@@ -125,6 +131,7 @@ class Scenario:
     grid: GridSpec
     events: list[EventSpec]
     source: str = "<inline>"
+    variability: str = LEGACY
 
 
 @dataclass
@@ -169,6 +176,23 @@ def _grid_spec(raw: Any, source: str) -> GridSpec:
         raise ScenarioError(source, "grid", "needs at least 1 area per feeder and 2 meters "
                                             "per area")
     return spec
+
+
+def _variability(raw: Any, source: str) -> str:
+    """The ``customers:`` mapping's day-to-day variability model."""
+    if raw is None:
+        return LEGACY
+    if not isinstance(raw, dict):
+        raise ScenarioError(source, "customers", "must be a mapping, e.g. "
+                                                 "{variability: calibrated}")
+    for key in raw:
+        if key != "variability":
+            raise ScenarioError(source, f"customers.{key}", "unknown key (known: variability)")
+    value = raw.get("variability", LEGACY)
+    if value not in VARIABILITIES:
+        raise ScenarioError(source, "customers.variability",
+                            f"must be one of {', '.join(VARIABILITIES)}, got {value!r}")
+    return str(value)
 
 
 def _duration(item: dict[str, Any], key: str, source: str) -> Any:
@@ -234,14 +258,29 @@ def _check_param(value: Any, default: Any, key: str, source: str) -> None:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; every error names the file and the key."""
+    return parse_scenario(_read_raw(Path(path)), str(path))
+
+
+def _read_raw(path: Path, depth: int = 0) -> Any:
+    """The decoded file; ``extends: other.yaml`` (beside it) supplies every top-level key
+    the file does not give, so a variant of a suite states only what differs."""
     source = str(path)
     try:
-        raw = yaml.safe_load(Path(path).read_text())
+        raw = yaml.safe_load(path.read_text())
     except OSError as exc:
         raise ScenarioError(source, "-", f"cannot read file: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise ScenarioError(source, "-", f"not valid YAML: {exc}") from exc
-    return parse_scenario(raw, source)
+    if not isinstance(raw, dict) or "extends" not in raw:
+        return raw
+    base_name = raw.pop("extends")
+    if not isinstance(base_name, str) or depth >= MAX_EXTENDS:
+        raise ScenarioError(source, "extends", f"must name one scenario file beside this one "
+                                               f"(at most {MAX_EXTENDS} levels)")
+    base = _read_raw(path.parent / base_name, depth + 1)
+    if not isinstance(base, dict):
+        raise ScenarioError(source, "extends", f"{base_name} is not a scenario mapping")
+    return {**base, **raw}
 
 
 def parse_scenario(raw: Any, source: str = "<inline>") -> Scenario:
@@ -249,7 +288,7 @@ def parse_scenario(raw: Any, source: str = "<inline>") -> Scenario:
     if not isinstance(raw, dict):
         raise ScenarioError(source, "-", "top level must be a mapping")
     known = {"name", "description", "days", "start", "interval_s", "warmup_days", "grid",
-             "events"}
+             "customers", "events"}
     for key in raw:
         if key not in known:
             raise ScenarioError(source, key, f"unknown key (known: {', '.join(sorted(known))})")
@@ -275,7 +314,7 @@ def parse_scenario(raw: Any, source: str = "<inline>") -> Scenario:
         interval_s=interval_s, warmup_days=float(warmup),
         grid=_grid_spec(raw.get("grid"), source),
         events=[_event_spec(item, i, source) for i, item in enumerate(events)],
-        source=source,
+        source=source, variability=_variability(raw.get("customers"), source),
     )
 
 
@@ -309,18 +348,24 @@ class _Occupancy:
             self.busy[a].append((start, end))
 
 
-def _candidate_slots(grid: Grid, area: int, rule: KindRule) -> np.ndarray:
+def _candidate_slots(grid: Grid, area: int, rule: KindRule,
+                     home: np.ndarray | None) -> np.ndarray:
+    """Meters that can host the kind; a thief (heavy user) is someone who is mostly at
+    home (``home``, when customers have vacancies): nobody steals for an empty house."""
     slots = np.nonzero(grid.mask[area])[0]
     if rule.three_phase_only:
         slots = slots[grid.phases[area, slots] == 3]
     if rule.heavy_user and slots.size:
         loads = grid.mean_kw[area, slots]
         slots = slots[loads >= np.median(loads)]
+        if home is not None:
+            slots = slots[home[area, slots]]
     return slots
 
 
 def _pick_entity(grid: Grid, kind: str, rule: KindRule, pinned: str,
-                 rng: np.random.Generator) -> tuple[tuple[int, ...], int, str] | None:
+                 rng: np.random.Generator, home: np.ndarray | None
+                 ) -> tuple[tuple[int, ...], int, str] | None:
     """(areas touched, meter slot or -1, entity id), or None if this draw cannot host it."""
     level = kind_of(kind).level
     if level == FEEDER:
@@ -333,7 +378,7 @@ def _pick_entity(grid: Grid, kind: str, rule: KindRule, pinned: str,
             area, slot = grid.meter_position(pinned)
             return (area,), slot, pinned
         area = int(rng.integers(grid.n_areas))
-        slots = _candidate_slots(grid, area, rule)
+        slots = _candidate_slots(grid, area, rule, home)
         if not slots.size:
             return None
         slot = int(slots[rng.integers(slots.size)])
@@ -349,8 +394,11 @@ def _pick_entity(grid: Grid, kind: str, rule: KindRule, pinned: str,
     return (area,), -1, entity
 
 
-def plan_events(scenario: Scenario, grid: Grid, seed: int, days: int) -> list[PlannedEvent]:
+def plan_events(scenario: Scenario, grid: Grid, seed: int, days: int,
+                home: np.ndarray | None = None) -> list[PlannedEvent]:
     """Place every occurrence of every event spec; the seed decides where and when.
+
+    ``home`` (A, K) marks the customers at home most days; thefts go to them only.
 
     A run shorter than the scenario's ``days`` gets proportionally fewer
     occurrences (at least one per spec); durations longer than half the time
@@ -370,7 +418,7 @@ def plan_events(scenario: Scenario, grid: Grid, seed: int, days: int) -> list[Pl
         rule = KIND_RULES[spec.kind]
         count = spec.count if share == 1.0 or not spec.count else max(1, ceil(spec.count * share))
         for _ in range(count):
-            event = _place(spec, rule, grid, rng, scenario, occupancy, earliest, usable)
+            event = _place(spec, rule, grid, rng, scenario, occupancy, earliest, usable, home)
             if event is None:
                 raise ScenarioError(scenario.source, f"events[{index}]",
                                     f"cannot place {count} x {spec.kind} without overlaps "
@@ -382,8 +430,8 @@ def plan_events(scenario: Scenario, grid: Grid, seed: int, days: int) -> list[Pl
 
 
 def _place(spec: EventSpec, rule: KindRule, grid: Grid, rng: np.random.Generator,
-           scenario: Scenario, occupancy: _Occupancy, earliest: float, usable: float
-           ) -> PlannedEvent | None:
+           scenario: Scenario, occupancy: _Occupancy, earliest: float, usable: float,
+           home: np.ndarray | None) -> PlannedEvent | None:
     step = scenario.interval_s
     hours = spec.duration_h if spec.duration_h is not None else list(rule.duration_h)
     for _ in range(PLACEMENT_TRIES):
@@ -394,7 +442,7 @@ def _place(spec: EventSpec, rule: KindRule, grid: Grid, rng: np.random.Generator
         else:
             last = int((usable - length) // step)
             start = earliest + int(rng.integers(0, max(last, 0) + 1)) * step
-        picked = _pick_entity(grid, spec.kind, rule, spec.entity, rng)
+        picked = _pick_entity(grid, spec.kind, rule, spec.entity, rng, home)
         if picked is None:
             continue
         areas, slot, entity = picked

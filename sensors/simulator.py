@@ -21,12 +21,14 @@ import pyarrow as pa
 from ..config import SimulatorSettings
 from .effects import Effects
 from .physics import ChunkReadings, Registers, interval_ends, simulate_chunk
-from .shapes import interval_shapes
+from .shapes import RESIDENTIAL, interval_shapes
 from .stream import Delivery, StreamLayout
 from .topology import Grid, GridSpec, build_grid
+from .variability import CALIBRATED, LEGACY, VARIABILITIES, CustomerVariability
 
 DAY_S = 86_400
 TOPOLOGY_STREAM, REGISTER_STREAM, DAY_STREAM = 0, 1, 2
+VARIABILITY_STREAM = 6
 
 
 class Injector(Protocol):
@@ -64,14 +66,19 @@ class Simulator:
     """A seeded grid plus its running meter registers."""
 
     def __init__(self, spec: GridSpec, seed: int, start: float, interval_s: int,
-                 injector: Injector | None = None) -> None:
+                 injector: Injector | None = None, variability: str = LEGACY) -> None:
         if DAY_S % interval_s:
             raise ValueError(f"interval_s={interval_s} must divide a day (86400 s)")
+        if variability not in VARIABILITIES:
+            raise ValueError(f"variability {variability!r} is not one of {VARIABILITIES}")
         self.spec, self.seed, self.start, self.interval_s = spec, seed, start, interval_s
         self.grid: Grid = build_grid(spec, np.random.default_rng([seed, TOPOLOGY_STREAM]))
         self.registers = Registers.initial(self.grid, np.random.default_rng([seed,
                                                                               REGISTER_STREAM]))
         self.injector = injector
+        self.variability = None if variability == LEGACY else CustomerVariability(
+            self.grid.mask, self.grid.mask & (self.grid.customer_class == RESIDENTIAL),
+            CALIBRATED, np.random.default_rng([seed, VARIABILITY_STREAM]))
         self.shapes = interval_shapes(interval_s)
         self.layout = StreamLayout(self.grid, interval_s)
         self.per_day = DAY_S // interval_s
@@ -94,12 +101,18 @@ class Simulator:
         delivery = Delivery.normal(grid.n_areas, ts.size)
         if self.injector is not None:
             self.injector.apply_effects(day, ts, effects)
+        day_factor, missing = None, None
+        if self.variability is not None:
+            day_factor, missing = self.variability.day(
+                np.random.default_rng([self.seed, VARIABILITY_STREAM, day]))
         rng = np.random.default_rng([self.seed, DAY_STREAM, day])
         readings = simulate_chunk(grid, ts, self.interval_s, self.shapes, self.registers,
-                                  effects, rng)
+                                  effects, rng, day_factor)
         if self.injector is not None:
             self.injector.edit_readings(day, readings)
             self.injector.plan_delivery(day, ts, delivery)
+        if missing is not None and missing.any():
+            delivery.unread_meters(grid.slots)[:] |= missing[:, None, :]
         self.next_day += 1
         return SimulationDay(day, readings, self.layout.rows(readings, delivery))
 

@@ -36,6 +36,7 @@ class Delivery:
     copies: np.ndarray          # (A, T) int8: 0 lost, 1 normal, 2 sent twice
     delay_s: np.ndarray         # (A, T) extra delay before the upload is sent
     ts_offset_s: np.ndarray | None = None   # (A, T, K+1) meter clock error added to ``ts``
+    unread: np.ndarray | None = None        # (A, T, K) customer meter not read: no row
 
     @classmethod
     def normal(cls, areas: int, times: int) -> Delivery:
@@ -47,6 +48,13 @@ class Delivery:
             areas, times = self.copies.shape
             self.ts_offset_s = np.zeros((areas, times, slots + 1))
         return self.ts_offset_s
+
+    def unread_meters(self, slots: int) -> np.ndarray:
+        """The per-reading 'meter not read' array, created (all False) on first use."""
+        if self.unread is None:
+            areas, times = self.copies.shape
+            self.unread = np.zeros((areas, times, slots), bool)
+        return self.unread
 
 
 def upload_delay_s(grid: Grid, interval_s: int) -> np.ndarray:
@@ -105,6 +113,11 @@ class StreamLayout:
         row_t = np.repeat(up_t, counts)
         row_sent = np.repeat(up_sent, counts)
         row_k = np.concatenate([slot_lists[a] for a in up_a]) if up_a.size else np.zeros(0, int)
+        if delivery.unread is not None:
+            read = np.concatenate([~delivery.unread, np.ones((n_a, n_t, 1), bool)], axis=2)
+            kept = read[row_a, row_t, row_k]
+            row_a, row_t, row_sent, row_k = (row_a[kept], row_t[kept], row_sent[kept],
+                                             row_k[kept])
         flat_atk = (row_a * n_t + row_t) * slots + row_k
         flat_ak = row_a * slots + row_k
         phases = self.phases.reshape(-1)[flat_ak]

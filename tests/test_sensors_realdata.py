@@ -33,7 +33,8 @@ def data(tmp_path: Path) -> Path:
     for hour in range(3 * 24):
         moment = datetime(2016, 7, 1) + timedelta(hours=hour)
         rows.append(f"{moment:%Y-%m-%d %H:%M:%S},{-9.0 if hour == 5 else 5.0},0,1,0,1,0,30")
-    (tmp_path / ETT_FILES[0]).write_text("\n".join(rows) + "\n")
+    for name in ETT_FILES:
+        (tmp_path / name).write_text("\n".join(rows) + "\n")
     return tmp_path
 
 
@@ -41,7 +42,7 @@ def test_series_keep_whole_days_only(data: Path) -> None:
     series = load_real_series(data, 900)
     assert series.household_kw.shape == (3, 96)        # the partial first day is dropped
     assert np.allclose(series.household_kw.mean(axis=1), [1.0, 2.0, 3.0])
-    assert series.transformer.shape == (3, 96)
+    assert series.transformer.shape == (6, 96)         # both transformers' days, pooled
     assert abs(series.household_v_pu.mean() - 1.0) < 1e-9
 
 

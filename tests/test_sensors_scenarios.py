@@ -164,3 +164,18 @@ def test_sag_and_swell_move_the_transformer_voltage() -> None:
         table, label, _ = _rows(kind)
         inside, _ = _window(_select(table, "meter", "F01-A02-T"), label)
         assert np.all(check(inside.column("voltage_a").to_numpy()))
+
+
+def test_a_scenario_extends_another_with_only_what_differs(tmp_path) -> None:
+    (tmp_path / "base.yaml").write_text("name: base\ndays: 9\nevents:\n  - {kind: leakage}\n")
+    (tmp_path / "noisy.yaml").write_text("extends: base.yaml\nname: noisy\n"
+                                         "customers: {variability: calibrated}\n")
+    noisy = load_scenario(tmp_path / "noisy.yaml")
+    assert (noisy.name, noisy.days, noisy.variability) == ("noisy", 9, "calibrated")
+    assert [e.kind for e in noisy.events] == ["leakage"]
+    (tmp_path / "broken.yaml").write_text("extends: [a, b]\n")
+    with pytest.raises(ScenarioError, match="broken.yaml: extends"):
+        load_scenario(tmp_path / "broken.yaml")
+    with pytest.raises(ScenarioError, match="missing.yaml: -: cannot read"):
+        (tmp_path / "orphan.yaml").write_text("extends: missing.yaml\n")
+        load_scenario(tmp_path / "orphan.yaml")
