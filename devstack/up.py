@@ -129,6 +129,10 @@ class Summary:
         }
 
     def screen(self) -> str:
+        """The live screen: the counts, then where to look."""
+        return self.status() + ("\n" + views_text(self.views) if self.views else "")
+
+    def status(self) -> str:
         f = self.final()
         open_alerts = ", ".join(f"{k}={v}" for k, v in sorted(f["open_alerts_by_kind"].items()))
         received = ", ".join(f"{k}={v}" for k, v in sorted(f["received_by_kind"].items()))
@@ -151,8 +155,6 @@ class Summary:
             lines.append(f"  metrics stored    {self.stored['metrics_last_hour']:>10} area "
                          f"intervals stamped in the last hour, "
                          f"{self.stored['metrics_last_day']} in the last day")
-        if self.views:
-            lines.append(views_text(self.views))
         return "\n".join(lines)
 
 
@@ -222,7 +224,7 @@ async def _supervise(settings: Settings, config_path: str | None, state_dir: Pat
             if tty:
                 print("\x1b[H\x1b[2J" + summary.screen(), flush=True)
             elif time.monotonic() - last_line >= 10:
-                say(summary.screen().replace("\n", " |"))
+                say(summary.status().replace("\n", " |"))
                 last_line = time.monotonic()
             await asyncio.sleep(1)
     except KeyboardInterrupt:

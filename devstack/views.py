@@ -34,6 +34,7 @@ def view_locations(state_dir: Path, config_path: str | None, api_url: str, metri
         "dashboards_dir": str(folder),
         "dashboards_command": f"gridwatch {config}dashboards build --out {folder}",
         "work_orders": f"{api_url}/ui/" if api_url else "",
+        "token_command": f"gridwatch {config}alerts token add NAME --role operator",
         "api": f"{api_url}/openapi.json" if api_url else "",
         "metrics": f"{metrics_url.rstrip('/')}/api/v1/query",
         "receiver": receiver_url,
@@ -43,13 +44,13 @@ def view_locations(state_dir: Path, config_path: str | None, api_url: str, metri
 
 def views_text(views: dict[str, str]) -> str:
     """The lines of the summary that say where to look."""
-    lines = ["where to look"]
+    lines = ["where to look (while gridwatch up runs)"]
     if "dashboards_dir" in views:
         lines.append(f"  dashboards        {views['dashboards_command']}")
         lines.append("                    (then point Grafana's provisioning at that folder)")
     if "work_orders" in views:
         lines.append(f"  work-order page   {views['work_orders']}  (log in with a token: "
-                     f"gridwatch alerts token add NAME --role operator)")
+                     f"{views['token_command']})")
     if "api" in views:
         lines.append(f"  work-order API    {views['api']}")
     lines.append(f"  metrics (PromQL)  {views['metrics']}")

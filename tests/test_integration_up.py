@@ -62,5 +62,7 @@ def test_up_runs_everything_and_reports_json(tmp_path: Path, searchable_tmp: Pat
     assert views["receiver"].startswith("http://127.0.0.1:")
     for where in (views["work_orders"], views["dashboards_command"], views["api"]):
         assert where in result.stderr, where
+    store_log = (searchable_tmp / "state" / "logs" / "victoria-metrics.log").read_text()
+    assert "timestamp older than" not in store_log, store_log[-2000:]
     assert not any(port_open("127.0.0.1", port) for port in ports.values()), \
         "up left a service running"
