@@ -207,6 +207,7 @@ async def _supervise(settings: Settings, config_path: str | None, state_dir: Pat
     try:
         say("waiting for the bridge and the worker ...")
         await _wait_ready(children, settings.stack.startup_timeout_s + 30)
+        await _wait_listening(api, api_url)
         summary.views = view_locations(
             state_dir, config_path, api_url[0] if api_url else "", settings.metrics.url,
             summary.receiver.sink.url if summary.receiver else "")
@@ -287,6 +288,13 @@ async def _wait_ready(children: list[Child], timeout_s: float) -> None:
         await asyncio.sleep(0.3)
     raise ServiceStartError("bridge or worker not ready in time; see the logs in the state "
                             "directory")
+
+
+async def _wait_listening(api: asyncio.Task, api_url: list[str], timeout_s: float = 10.0) -> None:
+    """Give the API a moment to report its address (it is left out of the views if it fails)."""
+    deadline = time.monotonic() + timeout_s
+    while not api_url and not api.done() and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
 
 
 async def _refresh(summary: Summary, children: list[Child], settings: Settings) -> None:
