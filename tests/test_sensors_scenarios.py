@@ -164,3 +164,14 @@ def test_sag_and_swell_move_the_transformer_voltage() -> None:
         table, label, _ = _rows(kind)
         inside, _ = _window(_select(table, "meter", "F01-A02-T"), label)
         assert np.all(check(inside.column("voltage_a").to_numpy()))
+
+
+@pytest.mark.parametrize("seed", [7, 11])
+def test_the_demo_of_gridwatch_up_strikes_in_its_first_day_on_any_seed(seed: int) -> None:
+    """`gridwatch up` replays one back-dated day: its problems must all start in it."""
+    scenario = load_scenario("scenarios/demo.yaml")
+    labels = scenario_run(scenario, seed, days=2).labels
+    first_day_end = scenario.start + 86_400
+    assert len({lb.kind for lb in labels}) >= 5
+    assert all(scenario.start < lb.start < first_day_end for lb in labels)
+    assert any(lb.end > first_day_end for lb in labels), "nothing left open at the day's end"
