@@ -341,13 +341,20 @@ class SimulatorSettings:
 
 @dataclass
 class StackSettings:
-    """The embedded default stack: binaries, ports and where their data lives."""
+    """The embedded default stack: binaries, ports and where their data lives.
+
+    ``history_h``: `gridwatch up` starts its simulated stream this many hours
+    before now, replays them at ``simulator.speed`` and then follows the wall
+    clock, so the metrics store holds the recent past that dashboards show by
+    default (0: start at ``simulator.start`` and run at ``speed`` throughout).
+    """
 
     state_dir: str = ".gridwatch"
     mosquitto_bin: str = "mosquitto"
     tansu_bin: str = ""
     victoria_metrics_bin: str = "victoria-metrics"
     startup_timeout_s: float = 30.0
+    history_h: float = 24.0
 
 
 @dataclass
@@ -466,6 +473,8 @@ def _validate(instance: Any, prefix: str, source: str) -> None:
         need(0.0 <= instance.bad_rate <= 1.0, "bad_rate", "must be between 0 and 1")
         need(instance.speed > 0, "speed", "must be positive")
         need(instance.interval_s > 0, "interval_s", "must be positive")
+    if isinstance(instance, StackSettings):
+        need(instance.history_h >= 0, "history_h", "must not be negative (0: no history)")
     if isinstance(instance, WebhookReceiver):
         need(instance.url.startswith(("http://", "https://")), "url",
              f"must be an http(s) URL, got {instance.url!r}")

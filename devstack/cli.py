@@ -14,13 +14,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "up", help="run the whole system on the embedded default stack",
         description="Start whatever of Mosquitto, the Kafka-protocol broker and VictoriaMetrics "
                     "is not reachable, then the bridge, one Faust worker, the alert dispatcher "
-                    "and the simulator; show a live summary; stop everything on Ctrl-C or "
-                    "after --duration.")
+                    "and the simulator (the demo scenario unless simulator.scenario names "
+                    "another, back-dated to end at now); show a live summary and where each "
+                    "view is; stop everything on Ctrl-C or after --duration.")
     up.add_argument("--duration", type=float, metavar="SECONDS",
                     help="stop after this many seconds (default: run until Ctrl-C)")
     up.add_argument("--bad-rate", type=float, metavar="FRACTION",
                     help="fraction of malformed messages the simulator injects")
-    up.add_argument("--speed", type=float, help="simulated seconds per wall-clock second")
+    up.add_argument("--speed", type=float,
+                    help="simulated seconds per wall-clock second while replaying the history")
+    up.add_argument("--history", type=float, metavar="HOURS",
+                    help="simulated hours before now to replay, then follow the wall clock "
+                         "(default: stack.history_h; 0: start at simulator.start)")
     up.add_argument("--json", action="store_true", help="print one JSON summary object at the end")
     up.set_defaults(func=_up)
 
@@ -50,6 +55,11 @@ def _up(args: argparse.Namespace) -> int:
         settings.simulator.speed = args.speed
     if args.bad_rate is not None:
         settings.simulator.bad_rate = args.bad_rate
+    if args.history is not None:
+        if args.history < 0:
+            print("gridwatch up: --history must not be negative", file=sys.stderr)
+            return 2
+        settings.stack.history_h = args.history
     return run_up(settings, args.config, duration_s=args.duration, as_json=args.json)
 
 

@@ -199,11 +199,18 @@ def tansu_service(state_dir: Path, host: str, port: int, binary: str) -> Service
 
 
 def victoria_metrics_service(state_dir: Path, host: str, port: int, binary: str) -> Service:
-    """VictoriaMetrics keeping simulated (past) timestamps: retention far back, no query lag."""
+    """VictoriaMetrics keeping simulated (past) timestamps: retention far back, no query lag.
+
+    Why ``-search.cacheTimestampOffset`` so large: a back-dated replay (and
+    `gridwatch simulate` days) writes samples hours or weeks old, and with the
+    default 5 minutes VictoriaMetrics warns for each such batch that it resets
+    its rollup cache; the cache is disabled here anyway.
+    """
     argv = [which_or_raise("victoria-metrics", binary),
             f"-storageDataPath={state_dir / 'victoria-metrics'}",
             f"-httpListenAddr={host}:{port}", "-retentionPeriod=100y",
-            "-search.latencyOffset=0s", "-search.disableCache", "-loggerLevel=WARN"]
+            "-search.latencyOffset=0s", "-search.disableCache",
+            "-search.cacheTimestampOffset=876000h", "-loggerLevel=WARN"]
     return Service("victoria-metrics", argv, lambda: http_ok(f"http://{host}:{port}/health"),
                    state_dir / "logs" / "victoria-metrics.log")
 

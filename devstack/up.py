@@ -6,6 +6,12 @@ deployed; the simulator (a thread) and the alert dispatcher (a coroutine)
 run inside this supervisor, which also draws the live summary. At the end,
 the simulator stops first and the pipeline is given time to drain, so the
 final counts describe a finished run, not a cut-off one.
+
+What a new user sees: unless ``simulator.scenario`` names another, the
+stream is the demo scenario (`scenarios/demo.yaml`), back-dated to end at
+now (``stack.history_h``), so alerts of several kinds fire within the first
+two minutes and the metrics store holds the last hours; alerts go to a local
+receiver when none is configured; the summary says where each view is.
 """
 
 from __future__ import annotations
@@ -24,12 +30,17 @@ from typing import Any
 
 from ..config import Settings
 from ..streams.lag import consumer_lag
+from ..streams.promql import MetricsStoreError, PromQuery
 from ..streams.stats import read_stats
 from ..streams.topics import ensure_topics
+from ..vocabulary.measurements import AREA_INTERVAL, series_name
+from .receiver import LocalReceiver, needs_local_receiver
 from .stack import MissingBinaryError, ServiceStartError, embedded_stack
+from .views import view_locations, views_text
 
 log = logging.getLogger(__name__)
 DRAIN_TIMEOUT_S = 20.0
+DEMO_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "demo.yaml"
 
 
 @dataclass
@@ -81,6 +92,9 @@ class Summary:
     worker: dict[str, Any] = field(default_factory=dict)
     rate_window: list[tuple[float, int]] = field(default_factory=list)
     readings_per_s: float = 0.0
+    receiver: LocalReceiver | None = None
+    views: dict[str, str] = field(default_factory=dict)
+    stored: dict[str, int] = field(default_factory=dict)
 
     def sample_rate(self) -> None:
         """Readings processed per second over the last ten seconds."""
@@ -106,13 +120,23 @@ class Summary:
             "consumer_lag": self.lag,
             "open_alerts_by_kind": {k: v for k, v in self.worker.get("open_by_kind", {}).items()
                                     if v},
+            "received_by_kind": dict(self.receiver.kinds) if self.receiver else {},
+            "notifications_received": self.receiver.notifications if self.receiver else 0,
+            "simulated_until": self.simulator.get("sent_until"),
+            "views": self.views,
+            **self.stored,
             "duration_s": round(time.monotonic() - self.started, 1),
         }
 
     def screen(self) -> str:
+        """The live screen: the counts, then where to look."""
+        return self.status() + ("\n" + views_text(self.views) if self.views else "")
+
+    def status(self) -> str:
         f = self.final()
         open_alerts = ", ".join(f"{k}={v}" for k, v in sorted(f["open_alerts_by_kind"].items()))
-        return "\n".join([
+        received = ", ".join(f"{k}={v}" for k, v in sorted(f["received_by_kind"].items()))
+        lines = [
             f"GridWatch up  {f['duration_s']:7.1f} s",
             f"  readings/s        {self.readings_per_s:10.0f}",
             f"  readings          forwarded {f['readings_forwarded']:>9}   processed "
@@ -123,13 +147,22 @@ class Summary:
             f"  open alerts       {open_alerts or 'none'}",
             f"  dead letters      {f['deadletters']:>10}",
             f"  metrics written   {f['metrics_written']:>10}",
-        ])
+        ]
+        if self.receiver:
+            lines.append(f"  local receiver    {f['notifications_received']:>10} notifications: "
+                         f"{received or 'none yet'}")
+        if self.stored:
+            lines.append(f"  metrics stored    {self.stored['metrics_last_hour']:>10} area "
+                         f"intervals stamped in the last hour, "
+                         f"{self.stored['metrics_last_day']} in the last day")
+        return "\n".join(lines)
 
 
 def run_up(settings: Settings, config_path: str | None, duration_s: float | None,
            as_json: bool) -> int:
     state_dir = Path(settings.stack.state_dir).resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
+    settings.simulator.scenario = settings.simulator.scenario or str(DEMO_SCENARIO)
     say = (lambda text: print(text, file=sys.stderr)) if as_json else print
     try:
         with embedded_stack(settings, state_dir, on_start=lambda n: say(f"starting {n} ...")):
@@ -161,20 +194,29 @@ async def _supervise(settings: Settings, config_path: str | None, state_dir: Pat
             "GRIDWATCH__SIMULATOR__BAD_RATE": str(settings.simulator.bad_rate),
             "GRIDWATCH__SIMULATOR__SPEED": str(settings.simulator.speed)}
     summary = Summary()
+    if needs_local_receiver(settings):
+        summary.receiver = LocalReceiver()
+        await summary.receiver.start(settings)
     children = [spawn_component(name, config_path, state_dir, env) for name in ("worker", "bridge")]
     stop_dispatcher, stop_simulator = asyncio.Event(), threading.Event()
     dispatcher = asyncio.create_task(run_dispatcher(settings, stop_dispatcher, summary.dispatcher))
     stop_api = asyncio.Event()
-    api = asyncio.create_task(run_api(settings, stop_api,
-                                      lambda url: say(f"work-order API on {url}/openapi.json")))
+    api_url: list[str] = []
+    api = asyncio.create_task(run_api(settings, stop_api, api_url.append))
     simulator: asyncio.Future | None = None
     try:
         say("waiting for the bridge and the worker ...")
         await _wait_ready(children, settings.stack.startup_timeout_s + 30)
+        await _wait_listening(api, api_url)
+        summary.views = view_locations(
+            state_dir, config_path, api_url[0] if api_url else "", settings.metrics.url,
+            summary.receiver.sink.url if summary.receiver else "")
+        say(views_text(summary.views))
         publish_for = (None if duration_s is None
                        else max(1.0, duration_s - _drain_margin(duration_s)))
         simulator = asyncio.ensure_future(asyncio.to_thread(
-            run_live, settings, publish_for, settings.simulator.bad_rate, stop_simulator))
+            run_live, settings, publish_for, settings.simulator.bad_rate, stop_simulator,
+            settings.stack.history_h))
         deadline = None if duration_s is None else summary.started + duration_s
         tty = sys.stdout.isatty() and not as_json
         last_line = 0.0
@@ -183,7 +225,7 @@ async def _supervise(settings: Settings, config_path: str | None, state_dir: Pat
             if tty:
                 print("\x1b[H\x1b[2J" + summary.screen(), flush=True)
             elif time.monotonic() - last_line >= 10:
-                say(summary.screen().replace("\n", " |"))
+                say(summary.status().replace("\n", " |"))
                 last_line = time.monotonic()
             await asyncio.sleep(1)
     except KeyboardInterrupt:
@@ -199,8 +241,33 @@ async def _supervise(settings: Settings, config_path: str | None, state_dir: Pat
         await api
         for child in children:
             child.stop()
+        if summary.receiver is not None:
+            await summary.receiver.stop()
         await _refresh(summary, children, settings)
+        summary.stored = await asyncio.to_thread(stored_recently, settings.metrics.url,
+                                                 time.time())
     return summary
+
+
+def stored_recently(metrics_url: str, now: float) -> dict[str, int]:
+    """Area-interval samples the metrics store holds stamped in the last hour and day.
+
+    Why read back: the worker counting points written does not prove that the
+    store kept them where a dashboard looks (it drops samples far outside its
+    retention, and simulated time may lie weeks from now). Empty when the
+    store does not answer.
+    """
+    query = PromQuery(metrics_url)
+    metric = series_name(AREA_INTERVAL, "readings")
+    counts: dict[str, int] = {}
+    try:
+        for key, window in (("metrics_last_hour", "1h"), ("metrics_last_day", "1d")):
+            found = query.instant(f"sum(count_over_time({metric}[{window}]))", now)
+            counts[key] = int(found[0].points[0][1]) if found else 0
+    except MetricsStoreError as exc:
+        log.warning("could not read the metrics store back: %s", exc)
+        return {}
+    return counts
 
 
 def _drain_margin(duration_s: float) -> float:
@@ -221,6 +288,13 @@ async def _wait_ready(children: list[Child], timeout_s: float) -> None:
         await asyncio.sleep(0.3)
     raise ServiceStartError("bridge or worker not ready in time; see the logs in the state "
                             "directory")
+
+
+async def _wait_listening(api: asyncio.Task, api_url: list[str], timeout_s: float = 10.0) -> None:
+    """Give the API a moment to report its address (it is left out of the views if it fails)."""
+    deadline = time.monotonic() + timeout_s
+    while not api_url and not api.done() and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
 
 
 async def _refresh(summary: Summary, children: list[Child], settings: Settings) -> None:

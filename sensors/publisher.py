@@ -12,6 +12,7 @@ reconnection rather than failing.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import threading
@@ -121,7 +122,8 @@ class PacedPublisher:
     """
 
     def __init__(self, sink: MqttPublisher, topic_prefix: str, speed: float, bad_rate: float,
-                 seed: int, stop_event: threading.Event | None, deadline: float | None) -> None:
+                 seed: int, stop_event: threading.Event | None, deadline: float | None,
+                 not_before_wall_clock: bool = False) -> None:
         if not 0.0 <= bad_rate < 1.0:
             raise ValueError(f"bad_rate must be in [0, 1), got {bad_rate}")
         if speed <= 0:
@@ -130,8 +132,10 @@ class PacedPublisher:
         self.rng = random.Random(seed)
         self.stop_event = stop_event or threading.Event()
         self.deadline = deadline
+        self.not_before_wall_clock = not_before_wall_clock
         self.sim_origin: float | None = None
         self.wall_origin = 0.0
+        self.sent_until = 0.0
         self.counts = {"batches_published": 0, "readings_published": 0, "bad_published": 0}
 
     def stopped(self) -> bool:
@@ -139,7 +143,12 @@ class PacedPublisher:
                                             and time.monotonic() >= self.deadline)
 
     def _wait_until(self, sent_at: float) -> bool:
-        """Sleep until the simulated ``sent_at`` is due; False if stopped meanwhile."""
+        """Sleep until the simulated ``sent_at`` is due; False if stopped meanwhile.
+
+        With ``not_before_wall_clock``, a batch is also never sent before its
+        ``sent_at`` has come on the wall clock: a stream back-dated to end at
+        "now" is replayed at ``speed`` and then goes on at the real pace.
+        """
         if self.sim_origin is None:
             self.sim_origin, self.wall_origin = sent_at, time.monotonic()
         due = self.wall_origin + (sent_at - self.sim_origin) / self.speed
@@ -147,6 +156,8 @@ class PacedPublisher:
             if self.stopped():
                 return False
             remaining = due - time.monotonic()
+            if self.not_before_wall_clock:
+                remaining = max(remaining, sent_at - time.time())
             if remaining <= 0:
                 return True
             wake = min(remaining, 0.2)
@@ -161,6 +172,7 @@ class PacedPublisher:
                 return False
             topic = readings_topic(self.prefix, batch)
             self.sink.publish(topic, batch.to_json())
+            self.sent_until = batch.sent_at
             self.counts["batches_published"] += 1
             self.counts["readings_published"] += len(batch.readings)
             while self.bad_rate and self.rng.random() < self.bad_rate:
@@ -170,13 +182,27 @@ class PacedPublisher:
         return True
 
 
+def history_start(history_h: float, interval_s: int, now: float) -> float:
+    """The start of a stream whose ``history_h`` hours end at ``now`` (on an interval boundary).
+
+    >>> history_start(24.0, 900, 1_000_000.0) == 1_000_000.0 - 1_000_000.0 % 900 - 86_400
+    True
+    """
+    return now - now % interval_s - round(history_h * 3600 / interval_s) * interval_s
+
+
 def run_live(settings: Settings, duration_s: float | None = None, bad_rate: float = 0.0,
-             stop_event: threading.Event | None = None) -> dict[str, float]:
+             stop_event: threading.Event | None = None,
+             history_h: float = 0.0) -> dict[str, float]:
     """Publish the simulated grid of ``settings.simulator`` to ``settings.mqtt`` until stopped.
 
     The grid is the configured one (with one low-voltage area), or, when
     ``simulator.scenario`` names a scenario file, that scenario's grid and
     problems for its number of days (labels: `gridwatch simulate --out`).
+    With ``history_h`` > 0 the stream starts that many hours before now
+    (instead of at ``simulator.start`` or the scenario's start), is replayed
+    at ``simulator.speed`` and then follows the wall clock, so its readings
+    are stamped with the recent past and present.
     Runs until ``duration_s`` wall seconds have passed, ``stop_event`` is set or
     a scenario ends (with none of these, forever). Returns the counts of
     published batches, readings and malformed messages, plus the simulated
@@ -184,16 +210,22 @@ def run_live(settings: Settings, duration_s: float | None = None, bad_rate: floa
     """
     sim_settings = settings.simulator
     days: int | None = None
-    if sim_settings.scenario:
-        run = scenario_run(load_scenario(sim_settings.scenario), sim_settings.seed)
+    scenario = load_scenario(sim_settings.scenario) if sim_settings.scenario else None
+    interval_s = sim_settings.interval_s if scenario is None else scenario.interval_s
+    start = history_start(history_h, interval_s, time.time()) if history_h > 0 else None
+    if scenario is not None:
+        if start is not None:
+            scenario = dataclasses.replace(scenario, start=start)
+        run = scenario_run(scenario, sim_settings.seed)
         simulator, days = run.simulator, run.days
     else:
-        simulator = Simulator.from_settings(sim_settings)
+        simulator = Simulator.from_settings(sim_settings, start)
     deadline = None if duration_s is None else time.monotonic() + duration_s
     client_id = f"gridwatch-sim-{sim_settings.seed}-{random.getrandbits(32):08x}"
     sink = MqttPublisher(settings.mqtt, client_id)
     pacer = PacedPublisher(sink, settings.mqtt.topic_prefix, sim_settings.speed, bad_rate,
-                           sim_settings.seed, stop_event, deadline)
+                           sim_settings.seed, stop_event, deadline,
+                           not_before_wall_clock=history_h > 0)
     started = time.monotonic()
     last_ts = simulator.start
     try:
@@ -207,5 +239,6 @@ def run_live(settings: Settings, duration_s: float | None = None, bad_rate: floa
     result: dict[str, float] = dict(pacer.counts)
     result["unconfirmed"] = sink.unconfirmed
     result["simulated_days_completed"] = (last_ts - simulator.start) / 86_400.0
+    result["sent_until"] = pacer.sent_until
     result["duration_s"] = round(time.monotonic() - started, 3)
     return result

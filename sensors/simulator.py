@@ -85,12 +85,16 @@ class Simulator:
         self.next_day = 0
 
     @classmethod
-    def from_settings(cls, settings: SimulatorSettings) -> Simulator:
-        """The live grid of `gridwatch up`: settings' size, one weak (low-voltage) area."""
+    def from_settings(cls, settings: SimulatorSettings, start: float | None = None) -> Simulator:
+        """The live grid of `gridwatch up`: settings' size, one weak (low-voltage) area.
+
+        `start` (epoch seconds on an interval boundary) replaces ``settings.start``.
+        """
         spec = GridSpec(feeders_per_substation=settings.feeders,
                         areas_per_feeder=settings.areas_per_feeder,
                         meters_per_area=settings.meters_per_area, weak_areas=1)
-        return cls(spec, settings.seed, parse_start(settings.start), settings.interval_s)
+        return cls(spec, settings.seed, parse_start(settings.start) if start is None else start,
+                   settings.interval_s)
 
     def step(self) -> SimulationDay:
         """Simulate the next day (days must be simulated in order: registers accumulate)."""

@@ -3,7 +3,11 @@
 Every service is given a free port, so `up` finds none of them reachable and
 starts real Mosquitto, tansu and VictoriaMetrics as its children, then the
 bridge, a worker, the dispatcher, the API and the simulator (with malformed
-messages injected), and reports what flowed through.
+messages injected), and reports what flowed through. With no receiver
+configured, the alerts go to the local receiver; the default demo scenario,
+back-dated to end at now, must raise several kinds of alerts and leave
+readings stamped in the last hour in VictoriaMetrics (read back by `up`
+before it stops the store).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -44,5 +49,20 @@ def test_up_runs_everything_and_reports_json(tmp_path: Path, searchable_tmp: Pat
         assert report[key] > 0, (key, report, result.stderr[-2000:])
     assert report["readings_processed"] == report["readings_forwarded"]
     assert 40 <= report["duration_s"] <= 90
+    assert report["notifications_received"] > 0, report
+    assert len(report["received_by_kind"]) >= 5, report["received_by_kind"]
+    assert report["metrics_last_hour"] > 0, report
+    assert report["metrics_last_day"] > report["metrics_last_hour"], report
+    assert time.time() - report["simulated_until"] < 3600, report["simulated_until"]
+    views = report["views"]
+    api = f"http://127.0.0.1:{ports['api']}"
+    assert views["work_orders"] == f"{api}/ui/"
+    assert views["api"] == f"{api}/openapi.json"
+    assert views["dashboards_dir"] == str(searchable_tmp / "state" / "dashboards")
+    assert views["receiver"].startswith("http://127.0.0.1:")
+    for where in (views["work_orders"], views["dashboards_command"], views["api"]):
+        assert where in result.stderr, where
+    store_log = (searchable_tmp / "state" / "logs" / "victoria-metrics.log").read_text()
+    assert "timestamp older than" not in store_log, store_log[-2000:]
     assert not any(port_open("127.0.0.1", port) for port in ports.values()), \
         "up left a service running"

@@ -179,3 +179,14 @@ def test_a_scenario_extends_another_with_only_what_differs(tmp_path) -> None:
     with pytest.raises(ScenarioError, match="missing.yaml: -: cannot read"):
         (tmp_path / "orphan.yaml").write_text("extends: missing.yaml\n")
         load_scenario(tmp_path / "orphan.yaml")
+
+
+@pytest.mark.parametrize("seed", [7, 11])
+def test_the_demo_of_gridwatch_up_strikes_in_its_first_day_on_any_seed(seed: int) -> None:
+    """`gridwatch up` replays one back-dated day: its problems must all start in it."""
+    scenario = load_scenario("scenarios/demo.yaml")
+    labels = scenario_run(scenario, seed, days=2).labels
+    first_day_end = scenario.start + 86_400
+    assert len({lb.kind for lb in labels}) >= 5
+    assert all(scenario.start < lb.start < first_day_end for lb in labels)
+    assert any(lb.end > first_day_end for lb in labels), "nothing left open at the day's end"
