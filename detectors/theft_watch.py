@@ -7,7 +7,10 @@ against its own history, lost weekly rhythm, runs of zero and missing days,
 level shifts: `gridwatch.detectors.theft_features`), and why. This detector
 fires nothing of its own, so which alerts fire is unchanged; it adds to
 the evidence of the theft findings the earlier detectors fired in the same
-interval (``theft_risk``, ``theft_rank``, ``theft_signs``).
+interval (``theft_risk``, ``theft_rank``, ``theft_signs``). A theft the
+balance catches within hours has not yet moved the daily features, so the
+live ranking of the area's open theft suspects is also written every day
+(``gridwatch_theft_suspect``: risk and rank per suspect).
 
 Once a day (local midnight, `TheftSettings.utc_offset_hours` as for the
 balance bins) each meter's day is its import register's advance since the
@@ -41,6 +44,7 @@ from ..config import DetectorSettings, TheftSettings
 from ..vocabulary.findings import FIRING, Finding
 from ..vocabulary.inspections import InspectionOutcome
 from ..vocabulary.kinds import THEFT, kinds_where
+from ..vocabulary.measurements import THEFT_SUSPECT, MetricPoint
 from .state import AreaState, MeterTable, add_kernel_columns, bind_kernel
 from .theft_features import FEATURES, TheftFeatures
 from .theft_inspections import InspectionLearner, inspection_inputs
@@ -76,7 +80,7 @@ class TheftWatchState(TypedDict, total=False):
     """The theft watch's slice of ``AreaState.scalars``."""
 
     theft_day: int                            # the open (local) day number
-    theft_inspections: dict[str, list[Any]]   # alert id -> [meter, confirmed, inputs]
+    theft_inspections: dict[str, list[Any]]   # alert id -> [meter, confirmed, inputs, closed at]
 
 
 @dataclass
@@ -100,9 +104,11 @@ class TheftWatch:
     >>> state.meters.col["energy"][:] = [0.0, 0.0]
     >>> state.meters.col["last_ts"][:] = [-900.0, -900.0]     # the last reading of day -1
     >>> watch.roll_day(state, 0)
+    False
     >>> state.meters.col["energy"][:] = [12.0, 3.0]
     >>> state.meters.col["last_ts"][:] = [DAY_S - 900.0] * 2
     >>> watch.roll_day(state, 1)        # day 0 closes: 12 and 3 kWh
+    True
     >>> state.meters.col["theft_present"].tolist(), state.scalars["theft_day"]
     ([1.0, 1.0], 1)
     """
@@ -114,7 +120,7 @@ class TheftWatch:
     def __init__(self, settings: TheftSettings) -> None:
         self.offset_s = settings.utc_offset_hours * 3600.0
         self.bank = TheftFeatures(0)
-        self._learners: OrderedDict[tuple[str, ...], InspectionLearner] = OrderedDict()
+        self._learners: OrderedDict[tuple, InspectionLearner] = OrderedDict()
 
     @classmethod
     def from_settings(cls, settings: DetectorSettings) -> TheftWatch:
@@ -131,7 +137,9 @@ class TheftWatch:
         Runs after the other detectors and before the meters' registers are
         overwritten, so ``energy`` still holds the registers at the midnight.
         """
-        self.roll_day(interval.state, self.day_of(interval.ts))
+        if self.roll_day(interval.state, self.day_of(interval.ts)):
+            interval.points += suspect_points(interval.batch.area, self.suspects(interval.state),
+                                              interval.ts)
         fresh = [f for f in interval.episodes.findings
                  if f.status == FIRING and f.kind in THEFT_KINDS and "theft_risk" not in f.evidence
                  and f.entity in interval.table.index]
@@ -141,13 +149,14 @@ class TheftWatch:
                 finding.evidence.update(evidence_of(ranked[finding.entity], len(ranked)))
         return []
 
-    def roll_day(self, state: AreaState, day: int) -> None:
-        """Feed every day closed before `day` to the features (missing for a silent area)."""
+    def roll_day(self, state: AreaState, day: int) -> bool:
+        """Feed every day closed before `day` to the features (missing for a silent area);
+        whether a day closed."""
         table, scalars = state.meters, state.scalars
         col = table.col
         open_day = scalars.get("theft_day")
         if open_day is not None and day <= open_day:
-            return
+            return False
         if open_day is not None:
             start = open_day * DAY_S - self.offset_s
             kwh = col["energy"] - col[DAY_START]
@@ -159,6 +168,7 @@ class TheftWatch:
         fresh = col["last_ts"] > (day * DAY_S - self.offset_s - DAY_S)
         col[DAY_START] = np.where(fresh, col["energy"], np.nan)
         scalars["theft_day"] = day
+        return open_day is not None
 
     def learn_day(self, table: MeterTable, kwh: np.ndarray, day_of_week: int) -> None:
         """One day of the area's meters (`TheftFeatures.learn_one`) into the table's columns.
@@ -202,12 +212,12 @@ class TheftWatch:
         before the first; refitted only when the findings change."""
         if not inspections:
             return None
-        key = tuple(inspections)
+        key = tuple((alert_id, found[3]) for alert_id, found in inspections.items())
         learner = self._learners.get(key)
         if learner is None:
             learner = InspectionLearner()
-            learner.learn_many([(x, bool(confirmed)) for _, confirmed, x in inspections.values()],
-                               FINDINGS_PASSES)
+            learner.learn_many([(x, bool(confirmed)) for _, confirmed, x, _ in
+                                inspections.values()], FINDINGS_PASSES)
             self._learners[key] = learner
             if len(self._learners) > LEARNERS_CACHED:
                 self._learners.popitem(last=False)
@@ -217,15 +227,19 @@ class TheftWatch:
     def apply_outcome(self, state: AreaState, outcome: InspectionOutcome) -> bool:
         """Record a closed theft inspection with the meter's inputs now; False when it
         teaches nothing (not a theft verdict, a meter the area does not know, or already
-        recorded: the topic may be replayed)."""
+        recorded: the topic may be replayed). A work order reopened and closed again
+        replaces its earlier verdict."""
         found = state.scalars.setdefault("theft_inspections", {})
         row = state.meters.index.get(outcome.meter)
-        if outcome.confirmed is None or row is None or outcome.alert_id in found:
+        earlier = found.get(outcome.alert_id)
+        if outcome.confirmed is None or row is None or (
+                earlier is not None and earlier[3] == outcome.closed_at):
             return False
         scores = peer_scores(self.features(state.meters))
         x = inspection_inputs(scores, unsupervised_risk(scores), row)
+        found.pop(outcome.alert_id, None)
         found[outcome.alert_id] = [outcome.meter, outcome.confirmed,
-                                   {k: round(v, 4) for k, v in x.items()}]
+                                   {k: round(v, 4) for k, v in x.items()}, outcome.closed_at]
         while len(found) > MAX_INSPECTIONS:
             del found[next(iter(found))]
         return True
@@ -244,6 +258,16 @@ def weekday(day: int) -> int:
     (3, 0)
     """
     return (day + EPOCH_WEEKDAY) % 7
+
+
+def suspect_points(area: str, suspects: list[Suspect], ts: float) -> list[MetricPoint]:
+    """The open theft suspects' risk and rank as metric points (the live ranking).
+
+    >>> suspect_points("A1", [Suspect("m1", 0.8, 1, [], [])], 0.0)[0].fields
+    {'risk': 0.8, 'rank': 1.0}
+    """
+    return [MetricPoint(THEFT_SUSPECT, {"area": area, "meter": s.meter},
+                        {"risk": s.risk, "rank": float(s.rank)}, ts) for s in suspects]
 
 
 def evidence_of(suspect: Suspect, meters: int) -> dict[str, Any]:

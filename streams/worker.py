@@ -49,6 +49,7 @@ from ..config import ConfigError, Settings, load_settings
 from ..detectors.feeder import FeederOutages
 from ..detectors.stage import DetectionStage, FeederReport
 from ..detectors.state import AreaState
+from ..detectors.theft_watch import suspect_points
 from ..vocabulary.findings import FIRING, Finding
 from ..vocabulary.inspections import InspectionOutcome
 from ..vocabulary.measurements import PIPELINE, MetricPoint
@@ -224,6 +225,7 @@ def create_app(settings: Settings, stats_path: str | None = None,
             if suspects is None:
                 return
             area_state[key] = pack_state(offset, state.dumps())
+            metrics.write(suspect_points(outcome.area, suspects, time.time()))
             counters.inspections_applied += 1
             log.info("area %s learnt %s of meter %s; open theft suspects now: %s", outcome.area,
                      outcome.finding, outcome.meter,

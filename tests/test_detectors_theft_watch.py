@@ -120,3 +120,13 @@ def test_an_outcome_without_a_theft_verdict_or_for_an_unknown_meter_teaches_noth
     assert stage.apply_inspection(state, repaired) is None
     assert stage.apply_inspection(state, stranger) is None
     assert not state.scalars.get("theft_inspections")
+
+
+def test_a_reopened_and_reclosed_order_replaces_its_verdict():
+    state, meters, _, _ = area_with_decoys(days=30)
+    stage = DetectionStage(DetectorSettings())
+    first = InspectionOutcome("A1", meters[0], "theft_bypass", "confirmed", "tb-1", 1.0)
+    second = InspectionOutcome("A1", meters[0], "theft_bypass", "not_confirmed", "tb-1", 2.0)
+    assert stage.apply_inspection(state, first) is not None
+    assert stage.apply_inspection(state, second) is not None
+    assert [v[1] for v in state.scalars["theft_inspections"].values()] == [False]
