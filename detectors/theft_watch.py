@@ -23,7 +23,8 @@ one bank object serves every area, bound to the area's columns.
 Learning from inspections: closed theft work orders reach the area's state
 (`apply_outcome`) with the meter's inputs at the time; the area's
 `InspectionLearner` is refitted from them (replayed: one pass per finding
-does not converge) and blended with the unsupervised risk, so the risk and
+does not converge), asked about each meter's inputs clipped to the range
+the inspected meters span (`within`), and blended with the unsupervised risk, so the risk and
 rank in the evidence, and `suspects`, follow what the inspectors found.
 One learner per area: the findings live in the area's state, on the
 area's partition, recovered with it; peer z-scores make inputs comparable
@@ -199,7 +200,9 @@ class TheftWatch:
         learner = self.learner(state.scalars.get("theft_inspections", {}))
         risk, reasons = prior, [[] for _ in table.meters]
         if learner is not None:
-            inputs = [inspection_inputs(scores, prior, i) for i in range(len(table))]
+            bounds = input_bounds(state.scalars["theft_inspections"])
+            inputs = [within(inspection_inputs(scores, prior, i), bounds)
+                      for i in range(len(table))]
             risk = np.array([learner.blend(learner.predict_one(x), p)
                              for x, p in zip(inputs, prior, strict=True)])
             reasons = [learner.reasons(x) for x in inputs]
@@ -249,6 +252,31 @@ class TheftWatch:
         accused = {key.split("|", 1)[1] for key in state.scalars.get("episodes", {})
                    if key.split("|", 1)[0] in THEFT_KINDS}
         return [s for s in self.rank(state) if s.meter in accused]
+
+
+def input_bounds(inspections: dict[str, list[Any]]) -> dict[str, tuple[float, float]]:
+    """Per input, the range the area's inspected meters span.
+
+    >>> input_bounds({"a": ["m1", True, {"drop": 2.0}, 0.0],
+    ...               "b": ["m2", False, {"drop": 0.5}, 1.0]})
+    {'drop': (0.5, 2.0)}
+    """
+    rows = [x for _, _, x, _ in inspections.values()]
+    return {name: (min(x[name] for x in rows), max(x[name] for x in rows)) for name in rows[0]}
+
+
+def within(x: dict[str, float], bounds: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """`x` clipped to `bounds`: the model is not asked about inputs beyond what it was shown.
+
+    Why: an area's model learns from a handful of inspected suspects; a
+    linear model extrapolates far outside them (an honest meter unlike any
+    suspect came out riskier than every thief in the tests before this).
+
+    >>> within({"drop": 3.0, "zero_runs": 0.1}, {"drop": (0.5, 2.0), "zero_runs": (0.0, 1.0)})
+    {'drop': 2.0, 'zero_runs': 0.1}
+    """
+    return {name: min(max(v, bounds[name][0]), bounds[name][1]) if name in bounds else v
+            for name, v in x.items()}
 
 
 def weekday(day: int) -> int:

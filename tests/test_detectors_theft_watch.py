@@ -108,6 +108,7 @@ def test_closed_inspections_re_rank_the_open_suspects_and_say_why():
     after = auc(open_ones(suspects), thief_ids)
     assert before <= 0.6 and after >= 0.9, (before, after)
     assert suspects[0].reasons and suspects[0].reasons[0][0] in (*FEATURES, "unsupervised")
+    assert watch.rank(state)[0].meter in thief_ids     # not an honest meter unlike any inspected
     restored = AreaState.loads(state.dumps())                   # the findings live in the state
     assert auc(open_ones(watch.suspects(restored)), thief_ids) == after
 
