@@ -70,6 +70,7 @@ class KafkaSettings:
     readings_topic: str = "gridwatch.readings"
     deadletter_topic: str = "gridwatch.deadletter"
     alerts_topic: str = "gridwatch.alerts"
+    inspections_topic: str = "gridwatch.inspections"
     partitions: int = 8
     replication: int = 1
     rebalance_timeout_s: float = 3.0

@@ -44,6 +44,7 @@ from ..streams.topics import ensure_topics
 from .delivery import Deliverer
 from .engine import AlertEngine, Pending
 from .flapping import FlapDetector
+from .inspections import InspectionOutbox
 from .links import public_base_url
 from .model import Alert, AlertParseError, parse_alert_record
 from .notifiers import Notifier, build_notifier
@@ -60,6 +61,7 @@ STAT_KEYS = ("alerts_received", "alerts_stored", "alerts_delivered", "notificati
 SHUTDOWN_GRACE_S = 2.0  # deliveries in flight at SIGTERM; the whole stop stays under 5 s
 LEASE_NAME = "alerts-notifier"
 ESCALATION_CHECK_S = 0.5  # acknowledgements are read from the store at this pace
+OUTBOX_CHECK_S = 2.0      # closed theft work orders are sent to the worker at this pace
 FETCH_MAX_WAIT_MS = 50  # alerts are few and urgent: do not let the broker hold a fetch
 
 
@@ -99,6 +101,7 @@ class Dispatcher:
         self.notifiers: dict[str, Notifier] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.cursor = 0
+        self.outbox = InspectionOutbox(store)
 
     def _kafka_clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
         kafka = self.settings.kafka
@@ -126,7 +129,8 @@ class Dispatcher:
             await consumer.start()
             try:
                 workers = [asyncio.create_task(self._consume(consumer, producer, stop)),
-                           asyncio.create_task(self._schedule(stop))]
+                           asyncio.create_task(self._schedule(stop)),
+                           asyncio.create_task(self._send_inspections(producer, stop))]
                 stopped = asyncio.create_task(stop.wait())
                 done, _ = await asyncio.wait([*workers, stopped],
                                              return_when=asyncio.FIRST_COMPLETED)
@@ -233,6 +237,24 @@ class Dispatcher:
                         self._spawn(self._escalate(engine, alert_id, pendings))
                 engine.save_records()
             await asyncio.sleep(tick)
+
+    async def _send_inspections(self, producer: AIOKafkaProducer, stop: asyncio.Event) -> None:
+        """The lease holder sends closed theft work orders to the inspections topic, keyed
+        by area (the worker that owns the area learns from them); a broker outage only
+        delays them (`InspectionOutbox`)."""
+        topic = self.settings.kafka.inspections_topic
+        while not stop.is_set():
+            await asyncio.sleep(OUTBOX_CHECK_S)
+            if self.engine is None:
+                continue
+            outcomes = await asyncio.to_thread(self.outbox.pending)
+            try:
+                for outcome in outcomes:
+                    await producer.send_and_wait(topic, json.dumps(outcome.to_dict()).encode(),
+                                                 key=outcome.area.encode())
+                    self.outbox.sent([outcome])
+            except KafkaError as exc:
+                log.warning("inspections topic unreachable (%s); retrying", exc)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)

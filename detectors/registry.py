@@ -16,6 +16,7 @@ from .data_quality import DataQualityChecks
 from .faults import FaultDetector
 from .low_voltage import LowVoltageZoneDetector
 from .theft_signs import TheftSignDetector
+from .theft_watch import TheftWatch
 
 AREA_DETECTORS: list[type[AreaDetector]] = [
     DataQualityChecks,
@@ -23,6 +24,7 @@ AREA_DETECTORS: list[type[AreaDetector]] = [
     TheftSignDetector,
     EnergyBalance,
     LowVoltageZoneDetector,
+    TheftWatch,               # last: annotates the theft findings of the detectors above
 ]
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..config import DetectorSettings
 from ..vocabulary.findings import Finding
+from ..vocabulary.inspections import InspectionOutcome
 from ..vocabulary.measurements import MetricPoint
 from ..vocabulary.schema import Batch
 from .contract import AreaDetector
@@ -27,6 +28,7 @@ from .feeder import JUDGED_KINDS, FeederOutages
 from .pipeline import AreaPipeline
 from .silence import SilenceWatch
 from .state import AreaState
+from .theft_watch import Suspect, TheftWatch
 
 
 @dataclass
@@ -111,6 +113,16 @@ class DetectionStage:
     def judge_feeder(feeders: FeederOutages, report: FeederReport) -> list[Finding]:
         """The findings to publish once the feeder has heard ``report`` (see `FeederOutages`)."""
         return feeders.observe(report.area, report.feeder, report.ts, report.findings)
+
+    def apply_inspection(self, state: AreaState, outcome: InspectionOutcome
+                         ) -> list[Suspect] | None:
+        """Teach the area's theft ranking a closed work order (`TheftWatch.apply_outcome`);
+        the area's open theft suspects re-ranked, or None when the outcome taught nothing
+        (then ``state`` is unchanged)."""
+        watch = next((d for d in self.pipeline.detectors if isinstance(d, TheftWatch)), None)
+        if watch is None or not watch.apply_outcome(state, outcome):
+            return None
+        return watch.suspects(state)
 
     def check_silence(self, now: float, shard: int | None = None) -> list[Finding]:
         """Drop-outs of areas (of ``shard``, or all) silent too long at stream time ``now``."""

@@ -35,7 +35,7 @@ def base_config(tmp_path: Path, mosquitto_url: str, kafka_url: str, metrics_url:
                  "alerts_topic": f"gw-{name}/alerts"},
         "kafka": {"url": kafka_url, "app_id": f"gw-{name}", "partitions": 2,
                   "readings_topic": f"{name}.readings", "deadletter_topic": f"{name}.dead",
-                  "alerts_topic": f"{name}.alerts"},
+                  "alerts_topic": f"{name}.alerts", "inspections_topic": f"{name}.inspections"},
         "metrics": {"url": metrics_url, "flush_interval_ms": 200},
         "worker": {"web_port": free_port(), "data_dir": str(tmp_path / "worker")},
         "alerts": {"group_id": f"alerts-{name}", "retry_backoff_s": 0.1},

@@ -24,7 +24,8 @@ async def ensure_topics(settings: KafkaSettings) -> None:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [settings.readings_topic, settings.deadletter_topic, settings.alerts_topic]
+        wanted = [settings.readings_topic, settings.deadletter_topic, settings.alerts_topic,
+                  settings.inspections_topic]   # co-partitioned with the readings, by area
         new = [NewTopic(name, settings.partitions, settings.replication)
                for name in wanted if name not in existing]
         if new:

@@ -31,11 +31,13 @@ a partition still catching up is not taken for silence.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import signal
 import struct
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +49,9 @@ from ..config import ConfigError, Settings, load_settings
 from ..detectors.feeder import FeederOutages
 from ..detectors.stage import DetectionStage, FeederReport
 from ..detectors.state import AreaState
+from ..detectors.theft_watch import suspect_points
 from ..vocabulary.findings import FIRING, Finding
+from ..vocabulary.inspections import InspectionOutcome
 from ..vocabulary.measurements import PIPELINE, MetricPoint
 from ..vocabulary.schema import trusted_batch
 from .config_watch import ConfigWatcher
@@ -65,6 +69,7 @@ class WorkerCounters:
     findings_produced: int = 0
     deadletters: int = 0
     replayed_skipped: int = 0
+    inspections_applied: int = 0
     last_batch_at: float = 0.0
     open_by_kind: dict[str, int] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
@@ -131,6 +136,10 @@ def create_app(settings: Settings, stats_path: str | None = None,
     # bytes key and value types make Faust use the raw codec for the changelogs too
     area_state = app.Table("area-state", default=None, key_type=bytes, value_type=bytes,
                            partitions=kafka.partitions)
+    # closed theft work orders, keyed by area like the readings (same partition, same worker)
+    inspections = app.topic(kafka.inspections_topic, key_type=bytes, value_type=bytes,
+                            key_serializer="raw", value_serializer="json",
+                            partitions=kafka.partitions)
     feeder_state = app.Table("feeder-state", default=None, key_type=bytes, value_type=bytes,
                              partitions=kafka.partitions)
     silence_state = app.Table("area-silence", default=None, key_type=bytes, value_type=bytes,
@@ -143,6 +152,8 @@ def create_app(settings: Settings, stats_path: str | None = None,
     counters = WorkerCounters()
     watcher = ConfigWatcher(config_path, settings)
     reload_requested = {"flag": False}
+    # one area's state is read, changed and written by one agent at a time
+    area_locks: defaultdict[bytes, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def reload_detectors() -> None:
         try:
@@ -159,6 +170,10 @@ def create_app(settings: Settings, stats_path: str | None = None,
             await handle(event.key, event.value, event.message.offset, event.message.partition)
 
     async def handle(key: bytes, value: Any, offset: int, partition: int) -> None:
+        async with area_locks[key]:
+            await detect_batch(key, value, offset, partition)
+
+    async def detect_batch(key: bytes, value: Any, offset: int, partition: int) -> None:
         last_offset, raw_state = unpack_state(area_state.get(key))
         if offset <= last_offset:
             counters.replayed_skipped += 1  # redelivered after a restart: already applied
@@ -185,6 +200,36 @@ def create_app(settings: Settings, stats_path: str | None = None,
         counters.batches += 1
         counters.readings_processed += result.readings
         counters.last_batch_at = time.time()
+
+    @app.agent(inspections)
+    async def learn_inspections(stream: faust.Stream) -> None:
+        async for event in stream.events():
+            await apply_inspection(event.key, event.value)
+
+    async def apply_inspection(key: bytes, value: Any) -> None:
+        """Teach the area's theft ranking a closed work order's verdict."""
+        try:
+            outcome = InspectionOutcome.from_dict(value)
+        except ValueError as exc:
+            counters.deadletters += 1
+            await deadletters.send(key=key, value={"reason": f"worker: {exc}", "record": value})
+            return
+        async with area_locks[key]:
+            offset, raw_state = unpack_state(area_state.get(key))
+            if raw_state is None:
+                log.warning("inspection of meter %s: area %s has no state here", outcome.meter,
+                            outcome.area)
+                return
+            state = AreaState.loads(raw_state)
+            suspects = stage.apply_inspection(state, outcome)
+            if suspects is None:
+                return
+            area_state[key] = pack_state(offset, state.dumps())
+            metrics.write(suspect_points(outcome.area, suspects, time.time()))
+            counters.inspections_applied += 1
+            log.info("area %s learnt %s of meter %s; open theft suspects now: %s", outcome.area,
+                     outcome.finding, outcome.meter,
+                     ", ".join(f"{s.meter} ({s.risk:.2f})" for s in suspects) or "none")
 
     async def publish(findings: list[Finding]) -> None:
         for finding in findings:

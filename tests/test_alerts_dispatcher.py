@@ -423,3 +423,42 @@ def test_two_dispatchers_notify_once_and_the_standby_takes_over(tmp_path: Path,
     assert {r.body["group_labels"]["feeder"] for r in received[:2]} == {"F06", "F07"}
     assert len(received) == 3 and "F06-A99" in alerts_in(received[2:])[0]
     assert first.stats["alerts_received"] + second.stats["alerts_received"] == 25
+
+
+OUTBOX_WAIT_S = 4.5     # two rounds of the dispatcher's outbox
+
+
+def test_a_closed_theft_work_order_is_sent_to_the_inspections_topic_keyed_by_area(
+        tmp_path: Path, kafka_url: str) -> None:
+    settings = make_settings(tmp_path, kafka_url, "", [])
+    settings.kafka.inspections_topic = f"inspections-{uuid.uuid4().hex[:8]}"
+    theft = finding("theft_bypass", "F01-A01-M07", entity_type="meter", area="F01-A01")
+
+    async def scenario() -> list[Any]:
+        running = Running(settings)
+        store = SqliteAlertStore(settings.alerts.store_path)
+        consumer = AIOKafkaConsumer(settings.kafka.inspections_topic,
+                                    bootstrap_servers=bootstrap_servers(kafka_url),
+                                    auto_offset_reset="earliest", enable_auto_commit=False)
+        try:
+            await produce(settings, [theft])
+            assert await wait_until(lambda: store.list_alerts(AlertQuery()), 30)
+            WorkOrders(store).close(Actor("root", "admin"), store.list_alerts(AlertQuery())[0].id,
+                                    "confirmed")
+            await consumer.start()
+            records: list[Any] = []
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and len(records) < 1:
+                batches = await consumer.getmany(timeout_ms=1000)
+                records += [r for recs in batches.values() for r in recs]
+            await asyncio.sleep(OUTBOX_WAIT_S)          # a second copy would show by now
+            batches = await consumer.getmany(timeout_ms=500)
+            return records + [r for recs in batches.values() for r in recs]
+        finally:
+            await consumer.stop()
+            store.close()
+            await running.close()
+
+    records = asyncio.run(scenario())
+    assert [(r.key, json.loads(r.value)["meter"], json.loads(r.value)["finding"])
+            for r in records] == [(b"F01-A01", "F01-A01-M07", "confirmed")]

@@ -119,4 +119,12 @@ PIPELINE = register(Measurement(
         "last_batch_at": "wall time of the last batch, epoch s",
         "metrics_written": "points the store accepted",
         "metrics_failed": "points the store refused",
+        "inspections_applied": "closed theft inspections the areas' rankings learnt from",
+    }))
+THEFT_SUSPECT = register(Measurement(
+    "gridwatch_theft_suspect", "a meter with an open theft alert, ranked among its area's "
+    "meters: each day, and when an inspection of the area closes",
+    ("area", "meter"), {
+        "risk": "graded theft risk in (0, 1), learnt from the area's inspections",
+        "rank": "place among the area's meters, 1 = riskiest",
     }))
