@@ -23,7 +23,7 @@ from .early_warning import (
     LowVoltageWarning,
     OverloadWarning,
 )
-from .forecasting import ForecastPoint, LoadForecaster, as_datetime
+from .forecasting import ForecastPoint, LoadForecaster, as_datetime, peak_of
 
 
 class AreaForecast:
@@ -52,14 +52,21 @@ class AreaForecast:
         self.forecaster = LoadForecaster(interval_s, holidays=holidays)
         self.overload = OverloadWarning(rating, confirm, hysteresis) if rating else None
         self.low_voltage = LowVoltageWarning(LowVoltageLoadLimit(limit_v), confirm, hysteresis)
+        self.points: list[ForecastPoint] = []   # the forecast made by the last `update`
 
     def update(self, load: float, at: datetime | float, far_end_voltage: float | None = None,
-               temperature: float | None = None) -> list[EarlyWarning]:
-        """Learn one reading of the area; the warnings that fire or resolve now."""
+               temperature: float | None = None, horizon: int | None = None
+               ) -> list[EarlyWarning]:
+        """Learn one reading of the area; the warnings that fire or resolve now.
+
+        The warnings judge the peak of the first `horizon` steps (default: all);
+        the whole forecast stays in `points` for whoever publishes it.
+        """
         if far_end_voltage is not None:
             self.low_voltage.limit.learn_one(load, far_end_voltage)
         self.forecaster.learn_one(load, at, temperature)
-        peak = self.forecaster.peak()
+        self.points = self.forecaster.forecast()
+        peak = peak_of(self.points[:horizon])
         moment = as_datetime(at).timestamp()
         warnings = [w.update(peak, moment) for w in (self.overload, self.low_voltage) if w]
         return [w for w in warnings if w is not None]

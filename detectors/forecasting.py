@@ -136,8 +136,7 @@ class LoadForecaster:
 
     def peak(self) -> ForecastPoint | None:
         """The highest forecast of the horizon (the day-ahead peak) with its time."""
-        points = [p for p in self.forecast() if not math.isnan(p.value)]
-        return max(points, key=lambda p: p.value) if points else None
+        return peak_of(self.forecast())
 
     def to_bytes(self) -> bytes:
         params = {"interval_s": self.interval_s, "holiday_weekday": self.holiday_weekday,
@@ -157,6 +156,12 @@ class LoadForecaster:
         last = params["last_at"]
         forecaster.last_at = datetime.fromisoformat(last) if last else None
         return forecaster
+
+
+def peak_of(points: list[ForecastPoint]) -> ForecastPoint | None:
+    """The highest of `points` that has a value (None if none has)."""
+    ready = [p for p in points if not math.isnan(p.value)]
+    return max(ready, key=lambda p: p.value) if ready else None
 
 
 def as_datetime(at: datetime | float | Any) -> datetime:
