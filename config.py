@@ -322,6 +322,7 @@ class ForecastSettings:
     enabled: bool = True
     holidays: list[str] = field(default_factory=list)
     horizon_h: int = 24
+    warmup_days: float = 7.0
     overload_ratio: float = 1.0
     confirm_forecasts: int = 2
     resolve_margin: float = 0.05
@@ -480,6 +481,7 @@ def _validate(instance: Any, prefix: str, source: str) -> None:
     if isinstance(instance, ForecastSettings):
         need(1 <= instance.horizon_h <= 24, "horizon_h",
              f"must be 1..24 hours, got {instance.horizon_h}")
+        need(instance.warmup_days >= 0, "warmup_days", "must not be negative")
         need(instance.overload_ratio > 0, "overload_ratio", "must be positive")
         need(instance.confirm_forecasts >= 1, "confirm_forecasts", "must be at least 1")
         need(0 <= instance.resolve_margin < 1, "resolve_margin", "must be in [0, 1)")

@@ -55,17 +55,20 @@ class AreaForecast:
         self.points: list[ForecastPoint] = []   # the forecast made by the last `update`
 
     def update(self, load: float, at: datetime | float, far_end_voltage: float | None = None,
-               temperature: float | None = None, horizon: int | None = None
-               ) -> list[EarlyWarning]:
+               temperature: float | None = None, horizon: int | None = None,
+               judge: bool = True) -> list[EarlyWarning]:
         """Learn one reading of the area; the warnings that fire or resolve now.
 
-        The warnings judge the peak of the first `horizon` steps (default: all);
-        the whole forecast stays in `points` for whoever publishes it.
+        The warnings judge the peak of the first `horizon` steps (default: all),
+        unless `judge` is False (a forecaster still warming up); the whole
+        forecast stays in `points` for whoever publishes it.
         """
         if far_end_voltage is not None:
             self.low_voltage.limit.learn_one(load, far_end_voltage)
         self.forecaster.learn_one(load, at, temperature)
         self.points = self.forecaster.forecast()
+        if not judge:
+            return []
         peak = peak_of(self.points[:horizon])
         moment = as_datetime(at).timestamp()
         warnings = [w.update(peak, moment) for w in (self.overload, self.low_voltage) if w]

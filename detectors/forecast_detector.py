@@ -9,6 +9,8 @@ than every other detector together. Per interval only the hour's sums grow
 previous hour is closed: the forecaster learns it, forecasts the next day,
 writes the forecast as a `gridwatch_forecast` point and fires or resolves
 the early warnings as findings (`forecast_overload`, `forecast_low_voltage`).
+For its first ``warmup_days`` a forecaster is not trusted: it learns and the
+actual load is published, but no forecast and no warning.
 
 What is forecast: the apparent power at the transformer (the area meter's
 kVA), the quantity its rating limits. Dark intervals (an outage) are not
@@ -53,6 +55,7 @@ class ForecastState(TypedDict, total=False):
     ``forecast`` entry of ``AreaState.arrays``)."""
 
     forecast_hour: dict[str, float]   # the open hour: its number, load and voltage sums
+    forecast_since: int               # the first hour the forecaster learnt
 
 
 class ForecastDetector:
@@ -120,12 +123,14 @@ class ForecastDetector:
         area = self._area_forecast(state.arrays.get(BLOB), acc["rated"])
         load = acc["load"] / acc["n"]
         volts = acc["volts"] / acc["vn"] if acc["vn"] else None
+        since = state.scalars.setdefault("forecast_since", int(acc["hour"]))
+        warm = acc["hour"] - since >= self.settings.warmup_days * 24
         warnings = area.update(load, acc["hour"] * float(HOUR_S), far_end_voltage=volts,
-                               horizon=self.horizon)
+                               horizon=self.horizon, judge=warm)
         state.arrays[BLOB] = np.frombuffer(area.to_bytes(), np.uint8)
         end = (acc["hour"] + 1) * float(HOUR_S)
-        interval.points.append(MetricPoint(AREA_FORECAST, interval.tags,
-                                           self._fields(area, load, acc["rated"], end), end))
+        fields = self._fields(area if warm else None, load, acc["rated"], end)
+        interval.points.append(MetricPoint(AREA_FORECAST, interval.tags, fields, end))
         for warning in warnings:
             self._report(interval.episodes, warning, interval.ts)
 
@@ -148,13 +153,17 @@ class ForecastDetector:
                 warning.confirm, warning.hysteresis = s.confirm_forecasts, s.resolve_margin
         return area
 
-    def _fields(self, area: AreaForecast, load: float, rated: float, end: float
+    def _fields(self, area: AreaForecast | None, load: float, rated: float, end: float
                 ) -> dict[str, float]:
-        """The forecast point's fields; values not known yet (NaN) are left out."""
-        points = area.points
-        fields = {"load": load, "critical_load": area.low_voltage.limit.critical_load}
+        """The forecast point's fields: the actual, and the forecast once warmed up (`area`);
+        values not known yet (NaN) are left out."""
+        fields = {"load": load}
         if rated > 0:
             fields["rated"] = rated
+        if area is None:
+            return fields
+        points = area.points
+        fields["critical_load"] = area.low_voltage.limit.critical_load
         for h in FORECAST_HORIZONS_H:
             if h <= len(points):
                 p = points[h - 1]
