@@ -56,12 +56,14 @@ class AreaForecast:
 
     def update(self, load: float, at: datetime | float, far_end_voltage: float | None = None,
                temperature: float | None = None, horizon: int | None = None,
-               judge: bool = True) -> list[EarlyWarning]:
+               judge: bool = True, scale: float = 1.0) -> list[EarlyWarning]:
         """Learn one reading of the area; the warnings that fire or resolve now.
 
-        The warnings judge the peak of the first `horizon` steps (default: all),
-        unless `judge` is False (a forecaster still warming up); the whole
-        forecast stays in `points` for whoever publishes it.
+        The warnings judge the peak of the first `horizon` steps (default: all)
+        times `scale` (a caller's correction for a rise the forecaster has not
+        caught up with yet), unless `judge` is False (a forecaster still
+        warming up); the whole forecast stays in `points` for whoever
+        publishes it.
         """
         if far_end_voltage is not None:
             self.low_voltage.limit.learn_one(load, far_end_voltage)
@@ -70,6 +72,9 @@ class AreaForecast:
         if not judge:
             return []
         peak = peak_of(self.points[:horizon])
+        if peak is not None and scale != 1.0:
+            peak = ForecastPoint(peak.at, peak.value * scale, peak.lower * scale,
+                                 peak.upper * scale)
         moment = as_datetime(at).timestamp()
         warnings = [w.update(peak, moment) for w in (self.overload, self.low_voltage) if w]
         return [w for w in warnings if w is not None]
