@@ -322,7 +322,7 @@ class ForecastSettings:
     enabled: bool = True
     holidays: list[str] = field(default_factory=list)
     horizon_h: int = 24
-    warmup_days: float = 7.0
+    warmup_days: float = 9.0
     overload_ratio: float = 1.0
     confirm_forecasts: int = 2
     resolve_margin: float = 0.05

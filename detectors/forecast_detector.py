@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 NAME = "forecast"
 BLOB = "forecast"        # the `AreaState.arrays` entry holding the packed `AreaForecast`
 HOUR_S = 3600
-RISE_FADING = 0.5           # weight of the newest hour in the rise over the forecast
+RISE_FADING = 0.7           # weight of the newest hour in the rise over the forecast
 RISE_MIN = 1.15             # a rise under this is noise: the forecast peak is judged as it is
 VOLTAGE_FADING = 1.0 / 48   # the voltage-load line follows about the last two days: a tap
 #                             change or a longer branch shows in it within a day
@@ -144,7 +144,7 @@ class ForecastDetector:
 
     @staticmethod
     def _rise(scalars: dict, load: float) -> float:
-        """How far the load runs over what was forecast for it an hour ago (EW, ~2 hours).
+        """How far the load runs over its forecast made an hour earlier (EW, the last hours).
 
         Why: the forecaster follows a step in load slowly (its level learns
         at 1 % an hour), yet a load that stands 30 % over its forecast all

@@ -47,6 +47,8 @@ class Outcome:
             kinds[kind]["explained_alerts"] = s.explained_alerts
             kinds[kind]["missed"] = [lb.to_dict() for lb in s.missed]
             kinds[kind]["false_alerts"] = [f.to_dict() for f in s.false_alerts]
+            if s.leads_s:
+                kinds[kind]["leads_h"] = [round(lead / 3600, 2) for lead in s.leads_s]
         return {"meta": self.meta, "kinds": kinds,
                 "dead_letters": self.run.dead_letters}
 
