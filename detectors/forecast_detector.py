@@ -1,11 +1,13 @@
 """The forecasting detector: each area's day-ahead load forecast, published and watched.
 
-Why hourly: the forecaster (`forecast_area.AreaForecast`, a few kB packed)
-is learnt once per hour from the hour's mean load, not once per 15-minute
-reading: a day-ahead forecast gains nothing from quarter hours, and loading,
-learning, forecasting and packing it four times an hour would cost more
-than every other detector together. Per interval only the hour's sums grow
-(the ``forecast_hour`` scalars); when an interval of a later hour arrives the
+Why hourly and in place: the forecaster (`forecast_area.AreaForecast`) is
+learnt once per hour from the hour's mean load, not once per 15-minute
+reading (a day-ahead forecast gains nothing from quarter hours), and its
+kernel's arrays (26 kB) live in the area state's raw arrays, bound in place
+each hour, so nothing is packed or unpacked: learning and forecasting four
+times an hour, or packing the forecaster per batch, would cost more than
+every other detector together. Per interval only the hour's sums grow
+(in the area's `MEMORY` array); when an interval of a later hour arrives the
 previous hour is closed: the forecaster learns it, forecasts the next day,
 writes the forecast as a `gridwatch_forecast` point and fires or resolves
 the early warnings as findings (`forecast_overload`, `forecast_low_voltage`).
@@ -28,6 +30,7 @@ the feeder tag), see the measurement's description.
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
@@ -37,29 +40,34 @@ from ..vocabulary.findings import FIRING, Finding
 from ..vocabulary.measurements import AREA_FORECAST, FORECAST_HORIZONS_H, MetricPoint
 from .early_warning import EarlyWarning, OverloadWarning
 from .forecast_area import AreaForecast
-from .forecasting import ForecastPoint, parse_holidays, peak_of
+from .forecasting import ForecastPoint, as_datetime, parse_holidays, peak_of
 
 if TYPE_CHECKING:
     from .contract import Interval
     from .episodes import Episodes
+    from .state import AreaState
 
 NAME = "forecast"
-BLOB = "forecast"        # the `AreaState.arrays` entry holding the packed `AreaForecast`
+PREFIX = "forecast_"     # `AreaState.arrays` entries: the forecaster core's arrays, worked on
+#                          in place (nothing packed or unpacked per hour)
 HOUR_S = 3600
-RISE_FADING = 0.7           # weight of the newest hour in the rise over the forecast
-RISE_MIN = 1.15             # a rise under this is noise: the forecast peak is judged as it is
+AHEAD = PREFIX + "ahead"      # the day-ahead forecast of each hour of the day, made a day before
+MEMORY = PREFIX + "memory"    # float64 numbers, NaN = none yet:
+(OPEN_HOUR, OPEN_N, OPEN_LOAD, OPEN_VN, OPEN_VOLTS, RATED, LAST_AT, SINCE, RISE,
+ LIMIT_EVENTS, LIMIT_BELOW, OVERLOAD, LOW_VOLTAGE, LIMIT_SUMS) = (
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15)  # warnings: (over, started_at) each
+MEMORY_SIZE = LIMIT_SUMS + 5
+RISE_FADING = 0.5           # weight of the newest hour in the rise over the forecast
+RISE_MIN = 1.2              # a rise under this is noise: the forecast peak is judged as it is
 VOLTAGE_FADING = 1.0 / 48   # the voltage-load line follows about the last two days: a tap
 #                             change or a longer branch shows in it within a day
 
 
 class ForecastState(TypedDict, total=False):
-    """The forecasting detector's slice of ``AreaState.scalars`` (its forecaster is the
-    ``forecast`` entry of ``AreaState.arrays``)."""
-
-    forecast_hour: dict[str, float]   # the open hour: its number, load and voltage sums
-    forecast_since: int               # the first hour the forecaster learnt
-    forecast_rise: float              # EW of the load over its 1-hour-ahead forecast
-    forecast_next: float              # the forecast for the open hour, made as it began
+    """The forecasting detector's slice of ``AreaState.scalars``: none. Its state is raw
+    area arrays (``forecast_*``: the core's, `AHEAD` and `MEMORY`), which cost no JSON
+    per batch; `MEMORY` holds, at the indices below, the open hour's sums, the
+    forecaster's clock, the warnings' and the voltage line's few numbers."""
 
 
 class ForecastDetector:
@@ -81,6 +89,10 @@ class ForecastDetector:
         self.holidays = parse_holidays(settings.holidays)
         self.horizon = settings.horizon_h
         self.limit_v, self.zone_fraction = limit_v, zone_fraction
+        self.area = AreaForecast(holidays=self.holidays, limit_v=limit_v,
+                                 confirm=settings.confirm_forecasts,
+                                 hysteresis=settings.resolve_margin)
+        self.area.low_voltage.limit.fading_factor = VOLTAGE_FADING
 
     @classmethod
     def from_settings(cls, settings: DetectorSettings) -> ForecastDetector:
@@ -93,90 +105,124 @@ class ForecastDetector:
             return []
         since = len(interval.episodes.findings)
         hour = int((interval.ts - 1) // HOUR_S)
-        scalars = interval.scalars
-        acc = scalars.get("forecast_hour")
-        if acc is not None and hour < acc["hour"]:
+        memory = interval.state.arrays.get(MEMORY)
+        if memory is None:
+            memory = interval.state.arrays[MEMORY] = np.full(MEMORY_SIZE, np.nan)
+            memory[[OPEN_N, OPEN_VN, RISE]] = 0.0, 0.0, 1.0
+            memory[LIMIT_SUMS:] = 0.0
+        open_hour = memory[OPEN_HOUR]
+        if hour < open_hour:
             return []                   # a late interval of an hour already learnt
-        if acc is None or hour > acc["hour"]:
-            if acc is not None:
-                self._close(interval, acc)
-            acc = {"hour": hour, "n": 0, "load": 0.0, "vn": 0, "volts": 0.0, "rated": 0.0}
-            scalars["forecast_hour"] = acc
-        self._accumulate(interval, acc)
+        if hour != open_hour:
+            if not math.isnan(open_hour):   # an hour was open
+                self._close(interval, memory)
+            memory[[OPEN_HOUR, OPEN_N, OPEN_LOAD, OPEN_VN, OPEN_VOLTS]] = hour, 0, 0, 0, 0
+        self._accumulate(interval, memory)
         return interval.judged(since)
 
-    def _accumulate(self, interval: Interval, acc: dict[str, float]) -> None:
+    def _accumulate(self, interval: Interval, memory: np.ndarray) -> None:
         reading = interval.frame.area
         if reading is None or (interval.faults is not None and interval.faults.area_dark):
             return
-        acc["load"] += sum(v * i for v, i in zip(reading.voltage, reading.current,
-                                                 strict=False)) / 1000.0
-        acc["n"] += 1
-        acc["rated"] = float(reading.rated_kva)
+        memory[OPEN_LOAD] += sum(v * i for v, i in zip(reading.voltage, reading.current,
+                                                       strict=False)) / 1000.0
+        memory[OPEN_N] += 1
+        memory[RATED] = reading.rated_kva
         live = interval.powered if interval.stuck is None else interval.powered & ~interval.stuck
         volts = interval.frame.vmin[live]
         if volts.size:
-            acc["volts"] += float(np.quantile(volts, self.zone_fraction))
-            acc["vn"] += 1
+            k = min(int(self.zone_fraction * volts.size), volts.size - 1)
+            memory[OPEN_VOLTS] += np.partition(volts, k)[k]
+            memory[OPEN_VN] += 1
 
-    def _close(self, interval: Interval, acc: dict[str, float]) -> None:
+    def _close(self, interval: Interval, memory: np.ndarray) -> None:
         """Learn the closed hour, publish the forecast, fire or resolve the warnings."""
-        if not acc["n"]:
+        count, hour = float(memory[OPEN_N]), int(memory[OPEN_HOUR])
+        if not count:
             return
         state = interval.state
-        area = self._area_forecast(state.arrays.get(BLOB), acc["rated"])
-        load = acc["load"] / acc["n"]
-        volts = acc["volts"] / acc["vn"] if acc["vn"] else None
-        since = state.scalars.setdefault("forecast_since", int(acc["hour"]))
-        warm = acc["hour"] - since >= self.settings.warmup_days * 24
-        rise = self._rise(state.scalars, load)
-        warnings = area.update(load, acc["hour"] * float(HOUR_S), far_end_voltage=volts,
+        rated = float(memory[RATED])
+        area = self._area_forecast(state, memory, rated)
+        load = float(memory[OPEN_LOAD]) / count
+        volts = float(memory[OPEN_VOLTS] / memory[OPEN_VN]) if memory[OPEN_VN] else None
+        if memory[SINCE] != memory[SINCE]:
+            memory[SINCE] = hour
+        warm = hour - memory[SINCE] >= self.settings.warmup_days * 24
+        ahead = state.arrays[AHEAD]
+        rise = self._rise(memory, load, float(ahead[hour % 24]))
+        warnings = area.update(load, hour * float(HOUR_S), far_end_voltage=volts,
                                horizon=self.horizon, judge=warm,
                                scale=rise if rise >= RISE_MIN else 1.0)
-        state.arrays[BLOB] = np.frombuffer(area.to_bytes(), np.uint8)
-        following = area.points[0].value if area.points else math.nan
-        state.scalars["forecast_next"] = None if math.isnan(following) else following
-        end = (acc["hour"] + 1) * float(HOUR_S)
-        fields = self._fields(area if warm else None, load, acc["rated"], end)
+        self._remember(area, memory)
+        ahead[hour % 24] = area.points[-1].value if len(area.points) == 24 else math.nan
+        end = (hour + 1) * float(HOUR_S)
+        fields = self._fields(area if warm else None, load, rated, end)
         interval.points.append(MetricPoint(AREA_FORECAST, interval.tags, fields, end))
         for warning in warnings:
             self._report(interval.episodes, warning, interval.ts)
 
     @staticmethod
-    def _rise(scalars: dict, load: float) -> float:
-        """How far the load runs over its forecast made an hour earlier (EW, the last hours).
+    def _rise(memory: np.ndarray, load: float, expected: float) -> float:
+        """How far the load runs over its forecast made a day earlier (EW, the last hours).
 
         Why: the forecaster follows a step in load slowly (its level learns
-        at 1 % an hour), yet a load that stands 30 % over its forecast all
-        morning will be about 30 % over it at the evening peak too. The peak
-        is judged scaled by this rise once it is clear (`RISE_MIN`), so an
-        overload is warned hours before that peak, not days after the step.
+        at 1 % an hour), yet a load that stands 30 % over what was expected of
+        it all morning will be about 30 % over it at the evening peak too. The
+        peak is judged scaled by this rise once it is clear (`RISE_MIN`), so
+        an overload is warned hours before that peak, not after it. Against
+        the day-ahead forecast, not the hour-ahead one: the short horizons
+        catch up with a step within hours, the day's peak does not.
         """
-        expected = scalars.get("forecast_next")
-        rise = scalars.get("forecast_rise", 1.0)
-        if expected is not None and expected > 0:
+        rise = float(memory[RISE])
+        if expected > 0:
             rise += RISE_FADING * (load / expected - rise)
-            scalars["forecast_rise"] = rise
+            memory[RISE] = rise
         return rise
 
-    def _area_forecast(self, blob: np.ndarray | None, rated: float) -> AreaForecast:
-        """The area's forecaster from its state (a new one at first), under today's settings."""
-        s = self.settings
-        if blob is None:
-            area = AreaForecast(holidays=self.holidays, limit_v=self.limit_v,
-                                confirm=s.confirm_forecasts, hysteresis=s.resolve_margin)
-        else:
-            area = AreaForecast.from_bytes(blob.tobytes())
-            area.forecaster.holidays = self.holidays
-            area.low_voltage.limit.limit_v = self.limit_v
-        area.low_voltage.limit.fading_factor = VOLTAGE_FADING
-        limit = rated * s.overload_ratio
-        if limit > 0 and (area.overload is None or area.overload.rating != limit):
-            area.overload = OverloadWarning(limit, s.confirm_forecasts, s.resolve_margin)
-        for warning in (area.overload, area.low_voltage):
+    def _area_forecast(self, state: AreaState, memory: np.ndarray, rated: float
+                       ) -> AreaForecast:
+        """The detector's one `AreaForecast`, turned into this area's: its core bound to
+        the area's arrays (made at first), its few numbers from the area's memory."""
+        s, area, arrays = self.settings, self.area, state.arrays
+        core = area.forecaster.core
+        if PREFIX + core._ARRAYS[0] not in arrays:
+            fresh = type(core)(core.period, core.n_horizons)
+            for name in core._ARRAYS:
+                arrays[PREFIX + name] = np.array(getattr(fresh, name))
+            arrays[AHEAD] = np.full(24, np.nan)
+        core._bind(*[arrays[PREFIX + name] for name in core._ARRAYS])
+        last = memory[LAST_AT]
+        area.forecaster.last_at = None if last != last else as_datetime(float(last))
+        limit = area.low_voltage.limit
+        limit.sums = [float(v) for v in memory[LIMIT_SUMS:LIMIT_SUMS + 5]]
+        limit.events = 0 if memory[LIMIT_EVENTS] != memory[LIMIT_EVENTS] \
+            else int(memory[LIMIT_EVENTS])
+        limit.below = bool(memory[LIMIT_BELOW] == 1.0)
+        bound = rated * s.overload_ratio
+        if bound > 0 and (area.overload is None or area.overload.rating != bound):
+            area.overload = OverloadWarning(bound, s.confirm_forecasts, s.resolve_margin)
+        elif bound <= 0:
+            area.overload = None
+        for warning, at in ((area.overload, OVERLOAD), (area.low_voltage, LOW_VOLTAGE)):
             if warning is not None:
-                warning.confirm, warning.hysteresis = s.confirm_forecasts, s.resolve_margin
+                over, started = memory[at], memory[at + 1]
+                warning.over = 0 if over != over else int(over)
+                warning.started_at = None if started != started else float(started)
         return area
+
+    @staticmethod
+    def _remember(area: AreaForecast, memory: np.ndarray) -> None:
+        """The forecast's few numbers back into the area's memory (its core's arrays
+        changed in place)."""
+        last: datetime | None = area.forecaster.last_at
+        memory[LAST_AT] = np.nan if last is None else last.timestamp()
+        limit = area.low_voltage.limit
+        memory[LIMIT_SUMS:LIMIT_SUMS + 5] = limit.sums
+        memory[LIMIT_EVENTS], memory[LIMIT_BELOW] = limit.events, float(limit.below)
+        for warning, at in ((area.overload, OVERLOAD), (area.low_voltage, LOW_VOLTAGE)):
+            if warning is not None:
+                memory[at] = warning.over
+                memory[at + 1] = np.nan if warning.started_at is None else warning.started_at
 
     def _fields(self, area: AreaForecast | None, load: float, rated: float, end: float
                 ) -> dict[str, float]:

@@ -24,8 +24,8 @@ def run(days: int, edit=None, settings: DetectorSettings | None = None, rated_kv
         findings += result.findings
         points += [p for p in result.points if p.measurement == AREA_FORECAST]
         blob = state.dumps()
-        if batch.readings[0].ts % DAY == 0 and "forecast" in state.arrays:
-            sizes.append(state.arrays["forecast"].nbytes)
+        if batch.readings[0].ts % DAY == 0:
+            sizes.append(len(blob))
     return findings, points, sizes
 
 
@@ -39,7 +39,7 @@ def test_one_forecast_point_per_hour_all_declared_and_the_state_stays_bounded() 
             "upper_6h"} <= set(late)
     assert late["lower_6h"] <= late["forecast_6h"] <= late["upper_6h"]
     assert 17 <= late["peak_hour"] <= 21       # the stream's evening peak
-    assert len(set(sizes[7:])) == 1            # a week in, the state no longer grows
+    assert max(sizes[10:]) - min(sizes[10:]) < 256   # once warm, the state no longer grows
 
 
 def test_forecast_tracks_the_actual_load() -> None:
