@@ -11,7 +11,7 @@ and the warnings' few numbers.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ from .early_warning import (
     LowVoltageWarning,
     OverloadWarning,
 )
-from .forecasting import ForecastPoint, LoadForecaster, as_datetime, peak_of
+from .forecasting import ForecastPoint, LoadForecaster, as_datetime
 
 
 class AreaForecast:
@@ -52,7 +52,7 @@ class AreaForecast:
         self.forecaster = LoadForecaster(interval_s, holidays=holidays)
         self.overload = OverloadWarning(rating, confirm, hysteresis) if rating else None
         self.low_voltage = LowVoltageWarning(LowVoltageLoadLimit(limit_v), confirm, hysteresis)
-        self.points: list[ForecastPoint] = []   # the forecast made by the last `update`
+        self.ahead: tuple[np.ndarray, ...] = ()  # (mean, lower, upper) of the last `update`
 
     def update(self, load: float, at: datetime | float, far_end_voltage: float | None = None,
                temperature: float | None = None, horizon: int | None = None,
@@ -62,22 +62,35 @@ class AreaForecast:
         The warnings judge the peak of the first `horizon` steps (default: all)
         times `scale` (a caller's correction for a rise the forecaster has not
         caught up with yet), unless `judge` is False (a forecaster still
-        warming up); the whole forecast stays in `points` for whoever
+        warming up); the whole forecast stays in `ahead` (see `point`) for whoever
         publishes it.
         """
         if far_end_voltage is not None:
             self.low_voltage.limit.learn_one(load, far_end_voltage)
         self.forecaster.learn_one(load, at, temperature)
-        self.points = self.forecaster.forecast()
+        self.ahead = self.forecaster.forecast_arrays()
         if not judge:
             return []
-        peak = peak_of(self.points[:horizon])
+        peak = self.peak_within(horizon)
         if peak is not None and scale != 1.0:
             peak = ForecastPoint(peak.at, peak.value * scale, peak.lower * scale,
                                  peak.upper * scale)
         moment = as_datetime(at).timestamp()
         warnings = [w.update(peak, moment) for w in (self.overload, self.low_voltage) if w]
         return [w for w in warnings if w is not None]
+
+    def point(self, h: int) -> ForecastPoint:
+        """The last `update`'s forecast `h` steps (1 = the next) after the reading."""
+        mean, lower, upper = self.ahead
+        at = self.forecaster.last_at + timedelta(seconds=h * self.forecaster.interval_s)
+        return ForecastPoint(at, float(mean[h - 1]), float(lower[h - 1]), float(upper[h - 1]))
+
+    def peak_within(self, horizon: int | None = None) -> ForecastPoint | None:
+        """The highest of the last `update`'s first `horizon` steps (None if none is known)."""
+        mean = self.ahead[0][:horizon] if self.ahead else np.empty(0)
+        if not mean.size or np.isnan(mean).all():
+            return None
+        return self.point(int(np.nanargmax(mean)) + 1)
 
     def peak(self) -> ForecastPoint | None:
         return self.forecaster.peak()

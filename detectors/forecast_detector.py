@@ -40,7 +40,7 @@ from ..vocabulary.findings import FIRING, Finding
 from ..vocabulary.measurements import AREA_FORECAST, FORECAST_HORIZONS_H, MetricPoint
 from .early_warning import EarlyWarning, OverloadWarning
 from .forecast_area import AreaForecast
-from .forecasting import ForecastPoint, as_datetime, parse_holidays, peak_of
+from .forecasting import ForecastPoint, as_datetime, parse_holidays
 
 if TYPE_CHECKING:
     from .contract import Interval
@@ -149,12 +149,13 @@ class ForecastDetector:
             memory[SINCE] = hour
         warm = hour - memory[SINCE] >= self.settings.warmup_days * 24
         ahead = state.arrays[AHEAD]
-        rise = self._rise(memory, load, float(ahead[hour % 24]))
+        trusted = hour - memory[SINCE] >= self.settings.warmup_days * 24 + 24
+        rise = self._rise(memory, load, float(ahead[hour % 24]) if trusted else math.nan)
         warnings = area.update(load, hour * float(HOUR_S), far_end_voltage=volts,
                                horizon=self.horizon, judge=warm,
                                scale=rise if rise >= RISE_MIN else 1.0)
         self._remember(area, memory)
-        ahead[hour % 24] = area.points[-1].value if len(area.points) == 24 else math.nan
+        ahead[hour % 24] = area.ahead[0][23] if len(area.ahead[0]) == 24 else math.nan
         end = (hour + 1) * float(HOUR_S)
         fields = self._fields(area if warm else None, load, rated, end)
         interval.points.append(MetricPoint(AREA_FORECAST, interval.tags, fields, end))
@@ -171,7 +172,8 @@ class ForecastDetector:
         peak is judged scaled by this rise once it is clear (`RISE_MIN`), so
         an overload is warned hours before that peak, not after it. Against
         the day-ahead forecast, not the hour-ahead one: the short horizons
-        catch up with a step within hours, the day's peak does not.
+        catch up with a step within hours, the day's peak does not. Only
+        day-ahead forecasts made after the warm-up count (`expected` NaN).
         """
         rise = float(memory[RISE])
         if expected > 0:
@@ -233,14 +235,14 @@ class ForecastDetector:
             fields["rated"] = rated
         if area is None:
             return fields
-        points = area.points
+        steps = len(area.ahead[0])
         fields["critical_load"] = area.low_voltage.limit.critical_load
         for h in FORECAST_HORIZONS_H:
-            if h <= len(points):
-                p = points[h - 1]
+            if h <= steps:
+                p = area.point(h)
                 fields |= {f"forecast_{h}h": p.value, f"lower_{h}h": p.lower,
                            f"upper_{h}h": p.upper}
-        peak: ForecastPoint | None = peak_of(points[:self.horizon])
+        peak: ForecastPoint | None = area.peak_within(self.horizon)
         if peak is not None:
             fields |= {"peak": peak.value, "peak_lower": peak.lower, "peak_upper": peak.upper,
                        "peak_hour": float(peak.at.hour),

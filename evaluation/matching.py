@@ -30,7 +30,9 @@ The rule (event level, per kind):
    another kind, so it is judged by the *leads* rule: it is true when a
    label of a led kind on its entity has its onset within the kind's
    ``lead_s`` after the warning, or is still under way when the warning
-   fires; otherwise it was not followed by the event and is false. Its
+   fires; one announcing, in the same way, a problem its kind is a
+   consequence of (low voltage ahead of an overload) is explained; otherwise
+   it was not followed by the event and is false. Its
    ``events`` are the led labels, ``recall`` the share warned before they
    ended, and per label the *lead* = onset - first warning (positive =
    ahead). The onset is the label's start unless the caller knows when the
@@ -107,7 +109,14 @@ def announces(alert: Finding, label: Label, onset: float) -> bool:
     (True, False)
     """
     known = KINDS.get(alert.kind)
-    return (known is not None and label.kind in known.leads and names_entity(alert, label)
+    return (known is not None and label.kind in known.leads and ahead_of(alert, label, onset))
+
+
+def ahead_of(alert: Finding, label: Label, onset: float) -> bool:
+    """Does the warning ``alert`` come at most its kind's ``lead_s`` before ``onset`` of the
+    labelled problem on its entity, or while it lasts?"""
+    known = KINDS.get(alert.kind)
+    return (known is not None and names_entity(alert, label)
             and onset - known.lead_s <= alert.at <= label.end)
 
 
@@ -212,7 +221,13 @@ def score(labels: list[Label], findings: list[Finding],
         if leading(alert.kind):
             ahead = next((lb for led in leading(alert.kind) for lb in by_kind.get(led, ())
                           if announces(alert, lb, onsets.get(lb, lb.start))), None)
-            if ahead is None:
+            cause = None if ahead is not None else next(
+                (lb for parent in explained_by(alert.kind) for lb in by_kind.get(parent, ())
+                 if ahead_of(alert, lb, onsets.get(lb, lb.start))), None)
+            if cause is not None:
+                kind_score.explained_alerts += 1
+                verdicts.append(AlertVerdict(alert, "explained", cause))
+            elif ahead is None:
                 kind_score.false_alerts.append(alert)
                 verdicts.append(AlertVerdict(alert, "false"))
             else:

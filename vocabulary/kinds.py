@@ -188,6 +188,7 @@ FORECAST_OVERLOAD = register(ProblemKind(
     lead_s=36 * HOUR_S))
 FORECAST_LOW_VOLTAGE = register(ProblemKind(
     "forecast_low_voltage", AREA, VOLTAGE, "forecast", muted_by=_OUTAGES, tolerance_s=HOUR_S,
+    consequence_of=("transformer_overload", "voltage_sag"),
     metric=(AREA_FORECAST, "peak"), labelled=False, leads=("low_voltage_zone",),
     lead_s=36 * HOUR_S))
 
