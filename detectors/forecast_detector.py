@@ -48,15 +48,14 @@ if TYPE_CHECKING:
     from .state import AreaState
 
 NAME = "forecast"
-PREFIX = "forecast_"     # `AreaState.arrays` entries: the forecaster core's arrays, worked on
-#                          in place (nothing packed or unpacked per hour)
 HOUR_S = 3600
-AHEAD = PREFIX + "ahead"      # the day-ahead forecast of each hour of the day, made a day before
-MEMORY = PREFIX + "memory"    # float64 numbers, NaN = none yet:
+CORE = "forecast_core"      # `AreaState.arrays` entry: the forecaster core's arrays in one
+#                            raw block, worked on in place (nothing packed per hour)
+MEMORY = "forecast_memory"  # float64 numbers, NaN = none yet, at these indices:
 (OPEN_HOUR, OPEN_N, OPEN_LOAD, OPEN_VN, OPEN_VOLTS, RATED, LAST_AT, SINCE, RISE,
- LIMIT_EVENTS, LIMIT_BELOW, OVERLOAD, LOW_VOLTAGE, LIMIT_SUMS) = (
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15)  # warnings: (over, started_at) each
-MEMORY_SIZE = LIMIT_SUMS + 5
+ LIMIT_EVENTS, LIMIT_BELOW, OVERLOAD, LOW_VOLTAGE, LIMIT_SUMS, AHEAD) = (
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 20)  # warnings: (over, started_at) each
+MEMORY_SIZE = AHEAD + 24    # AHEAD: each hour of the day's day-ahead forecast, made a day before
 RISE_FADING = 0.5           # weight of the newest hour in the rise over the forecast
 RISE_MIN = 1.2              # a rise under this is noise: the forecast peak is judged as it is
 VOLTAGE_FADING = 1.0 / 48   # the voltage-load line follows about the last two days: a tap
@@ -65,7 +64,7 @@ VOLTAGE_FADING = 1.0 / 48   # the voltage-load line follows about the last two d
 
 class ForecastState(TypedDict, total=False):
     """The forecasting detector's slice of ``AreaState.scalars``: none. Its state is raw
-    area arrays (``forecast_*``: the core's, `AHEAD` and `MEMORY`), which cost no JSON
+    area arrays (`CORE` and `MEMORY`), which cost no JSON
     per batch; `MEMORY` holds, at the indices below, the open hour's sums, the
     forecaster's clock, the warnings' and the voltage line's few numbers."""
 
@@ -93,6 +92,7 @@ class ForecastDetector:
                                  confirm=settings.confirm_forecasts,
                                  hysteresis=settings.resolve_margin)
         self.area.low_voltage.limit.fading_factor = VOLTAGE_FADING
+        self.core_layout, self.fresh_core = core_block(self.area.forecaster.core)
 
     @classmethod
     def from_settings(cls, settings: DetectorSettings) -> ForecastDetector:
@@ -109,7 +109,7 @@ class ForecastDetector:
         if memory is None:
             memory = interval.state.arrays[MEMORY] = np.full(MEMORY_SIZE, np.nan)
             memory[[OPEN_N, OPEN_VN, RISE]] = 0.0, 0.0, 1.0
-            memory[LIMIT_SUMS:] = 0.0
+            memory[LIMIT_SUMS:AHEAD] = 0.0
         open_hour = memory[OPEN_HOUR]
         if hour < open_hour:
             return []                   # a late interval of an hour already learnt
@@ -148,7 +148,7 @@ class ForecastDetector:
         if memory[SINCE] != memory[SINCE]:
             memory[SINCE] = hour
         warm = hour - memory[SINCE] >= self.settings.warmup_days * 24
-        ahead = state.arrays[AHEAD]
+        ahead = memory[AHEAD:]
         trusted = hour - memory[SINCE] >= self.settings.warmup_days * 24 + 24
         rise = self._rise(memory, load, float(ahead[hour % 24]) if trusted else math.nan)
         warnings = area.update(load, hour * float(HOUR_S), far_end_voltage=volts,
@@ -187,12 +187,11 @@ class ForecastDetector:
         the area's arrays (made at first), its few numbers from the area's memory."""
         s, area, arrays = self.settings, self.area, state.arrays
         core = area.forecaster.core
-        if PREFIX + core._ARRAYS[0] not in arrays:
-            fresh = type(core)(core.period, core.n_horizons)
-            for name in core._ARRAYS:
-                arrays[PREFIX + name] = np.array(getattr(fresh, name))
-            arrays[AHEAD] = np.full(24, np.nan)
-        core._bind(*[arrays[PREFIX + name] for name in core._ARRAYS])
+        block = arrays.get(CORE)
+        if block is None:
+            block = arrays[CORE] = np.frombuffer(bytearray(self.fresh_core), np.uint8)
+        core._bind(*[np.ndarray(shape, dtype, block, offset)
+                     for dtype, shape, offset in self.core_layout])
         last = memory[LAST_AT]
         area.forecaster.last_at = None if last != last else as_datetime(float(last))
         limit = area.low_voltage.limit
@@ -261,3 +260,16 @@ class ForecastDetector:
         elif episodes.is_open(warning.kind, episodes.area):
             episodes.resolve(warning.kind, episodes.area, at=at,
                              reason=f"Area {episodes.area}: {warning.reason}")
+
+
+def core_block(core: object) -> tuple[list[tuple[np.dtype, tuple[int, ...], int]], bytes]:
+    """(dtype, shape, byte offset) of each of a fresh forecaster core's arrays in one block
+    (each starting 8-byte aligned), and that fresh block's bytes."""
+    layout, parts, offset = [], [], 0
+    for name in core._ARRAYS:
+        array = np.ascontiguousarray(getattr(type(core)(core.period, core.n_horizons), name))
+        layout.append((array.dtype, array.shape, offset))
+        pad = -array.nbytes % 8
+        parts += [array.tobytes(), bytes(pad)]
+        offset += array.nbytes + pad
+    return layout, b"".join(parts)

@@ -35,7 +35,7 @@ def test_restarting_from_serialised_state_changes_nothing():
     assert summary(found_live) == summary(found_restarted)
     assert any(f.kind == "theft_bypass" for f in found_live)
     forecaster = sum(a.nbytes for name, a in AreaState.loads(blob).arrays.items()
-                     if name.startswith("forecast_"))                # per area, fixed size
+                     if name.startswith("forecast"))                 # per area, fixed size
     assert (len(blob) - forecaster) / 13 <= 1024 and forecaster <= 32 * 1024
 
 
