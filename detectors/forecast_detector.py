@@ -57,7 +57,8 @@ MEMORY = "forecast_memory"  # float64 numbers, NaN = none yet, at these indices:
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 20)  # warnings: (over, started_at) each
 MEMORY_SIZE = AHEAD + 24    # AHEAD: each hour of the day's day-ahead forecast, made a day before
 RISE_FADING = 0.5           # weight of the newest hour in the rise over the forecast
-RISE_MIN = 1.2              # a rise under this is noise: the forecast peak is judged as it is
+RISE_MIN = 1.2              # a rise (or fall, 1 / it) within this is noise: the peak is
+#                             judged as forecast
 VOLTAGE_FADING = 1.0 / 48   # the voltage-load line follows about the last two days: a tap
 #                             change or a longer branch shows in it within a day
 
@@ -153,7 +154,8 @@ class ForecastDetector:
         rise = self._rise(memory, load, float(ahead[hour % 24]) if trusted else math.nan)
         warnings = area.update(load, hour * float(HOUR_S), far_end_voltage=volts,
                                horizon=self.horizon, judge=warm,
-                               scale=rise if rise >= RISE_MIN else 1.0)
+                               scale=rise if rise >= RISE_MIN or rise <= 1 / RISE_MIN
+                               else 1.0)
         self._remember(area, memory)
         ahead[hour % 24] = area.ahead[0][23] if len(area.ahead[0]) == 24 else math.nan
         end = (hour + 1) * float(HOUR_S)
@@ -170,7 +172,9 @@ class ForecastDetector:
         at 1 % an hour), yet a load that stands 30 % over what was expected of
         it all morning will be about 30 % over it at the evening peak too. The
         peak is judged scaled by this rise once it is clear (`RISE_MIN`), so
-        an overload is warned hours before that peak, not after it. Against
+        an overload is warned hours before that peak, not after it. A clear
+        fall scales it down alike: after an overload the weekly lags echo
+        it a week later, while the load runs well under that forecast. Against
         the day-ahead forecast, not the hour-ahead one: the short horizons
         catch up with a step within hours, the day's peak does not. Only
         day-ahead forecasts made after the warm-up count (`expected` NaN).
