@@ -10,6 +10,7 @@ and the warnings' few numbers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -56,12 +57,13 @@ class AreaForecast:
 
     def update(self, load: float, at: datetime | float, far_end_voltage: float | None = None,
                temperature: float | None = None, horizon: int | None = None,
-               judge: bool = True, scale: float = 1.0) -> list[EarlyWarning]:
+               judge: bool = True, scale: float = 1.0, ceiling: float = math.inf
+               ) -> list[EarlyWarning]:
         """Learn one reading of the area; the warnings that fire or resolve now.
 
         The warnings judge the peak of the first `horizon` steps (default: all)
         times `scale` (a caller's correction for a rise the forecaster has not
-        caught up with yet), unless `judge` is False (a forecaster still
+        caught up with yet) and at most `ceiling`, unless `judge` is False (a forecaster still
         warming up); the whole forecast stays in `ahead` (see `point`) for whoever
         publishes it.
         """
@@ -72,9 +74,10 @@ class AreaForecast:
         if not judge:
             return []
         peak = self.peak_within(horizon)
-        if peak is not None and scale != 1.0:
-            peak = ForecastPoint(peak.at, peak.value * scale, peak.lower * scale,
-                                 peak.upper * scale)
+        if peak is not None and (scale != 1.0 or peak.value * scale > ceiling):
+            factor = min(scale, ceiling / peak.value) if peak.value > 0 else scale
+            peak = ForecastPoint(peak.at, peak.value * factor, peak.lower * factor,
+                                 peak.upper * factor)
         moment = as_datetime(at).timestamp()
         warnings = [w.update(peak, moment) for w in (self.overload, self.low_voltage) if w]
         return [w for w in warnings if w is not None]

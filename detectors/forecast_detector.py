@@ -55,7 +55,11 @@ MEMORY = "forecast_memory"  # float64 numbers, NaN = none yet, at these indices:
 (OPEN_HOUR, OPEN_N, OPEN_LOAD, OPEN_VN, OPEN_VOLTS, RATED, LAST_AT, SINCE, RISE,
  LIMIT_EVENTS, LIMIT_BELOW, OVERLOAD, LOW_VOLTAGE, LIMIT_SUMS, AHEAD) = (
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 20)  # warnings: (over, started_at) each
-MEMORY_SIZE = AHEAD + 24    # AHEAD: each hour of the day's day-ahead forecast, made a day before
+LOADS = AHEAD + 24          # AHEAD: each hour of the day's day-ahead forecast, made a day
+MEMORY_SIZE = LOADS + 24    # before; LOADS: each hour of the last day's load
+PEAK_MARGIN = 1.1           # the judged peak stays under the last day's highest load x rise
+#                             x this: a forecast far over anything seen lately, with the
+#                             load not rising now, is the weekly lags echoing a past peak
 RISE_FADING = 0.5           # weight of the newest hour in the rise over the forecast
 RISE_MIN = 1.2              # a rise (or fall, 1 / it) within this is noise: the peak is
 #                             judged as forecast
@@ -149,13 +153,15 @@ class ForecastDetector:
         if memory[SINCE] != memory[SINCE]:
             memory[SINCE] = hour
         warm = hour - memory[SINCE] >= self.settings.warmup_days * 24
-        ahead = memory[AHEAD:]
+        ahead = memory[AHEAD:LOADS]
         trusted = hour - memory[SINCE] >= self.settings.warmup_days * 24 + 24
         rise = self._rise(memory, load, float(ahead[hour % 24]) if trusted else math.nan)
+        scale = rise if rise >= RISE_MIN or rise <= 1 / RISE_MIN else 1.0
+        memory[LOADS + hour % 24] = load
+        ceiling = float(np.nanmax(memory[LOADS:])) * max(scale, 1.0) * PEAK_MARGIN
         warnings = area.update(load, hour * float(HOUR_S), far_end_voltage=volts,
-                               horizon=self.horizon, judge=warm,
-                               scale=rise if rise >= RISE_MIN or rise <= 1 / RISE_MIN
-                               else 1.0)
+                               horizon=self.horizon, judge=warm, scale=scale,
+                               ceiling=ceiling)
         self._remember(area, memory)
         ahead[hour % 24] = area.ahead[0][23] if len(area.ahead[0]) == 24 else math.nan
         end = (hour + 1) * float(HOUR_S)
