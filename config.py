@@ -18,6 +18,7 @@ import os
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -315,6 +316,20 @@ class LeakageSettings:
 
 
 @dataclass
+class ForecastSettings:
+    """Load forecasting per transformer area and its early warnings (forecast overload,
+    forecast far-end low voltage)."""
+
+    enabled: bool = True
+    holidays: list[str] = field(default_factory=list)
+    horizon_h: int = 24
+    warmup_days: float = 9.0
+    overload_ratio: float = 1.0
+    confirm_forecasts: int = 2
+    resolve_margin: float = 0.05
+
+
+@dataclass
 class DetectorSettings:
     """Parameters of every detector; each sub-section belongs to one detector."""
 
@@ -323,6 +338,7 @@ class DetectorSettings:
     faults: FaultSettings = field(default_factory=FaultSettings)
     theft: TheftSettings = field(default_factory=TheftSettings)
     leakage: LeakageSettings = field(default_factory=LeakageSettings)
+    forecast: ForecastSettings = field(default_factory=ForecastSettings)
 
 
 @dataclass
@@ -402,6 +418,8 @@ def _coerce(value: Any, hint: Any, key: str, source: str) -> Any:
             return float(value)
         raise ConfigError(key, source, f"expected a number, got {value!r}")
     if hint is str:
+        if isinstance(value, date):     # YAML reads an unquoted 2026-12-25 as a date
+            return value.isoformat()
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
         raise ConfigError(key, source, f"expected a string, got {value!r}")
@@ -468,6 +486,15 @@ def _validate(instance: Any, prefix: str, source: str) -> None:
              "must be in (0, 1]")
         need(instance.min_consecutive_intervals >= 1, "min_consecutive_intervals",
              "must be at least 1")
+    if isinstance(instance, ForecastSettings):
+        need(1 <= instance.horizon_h <= 24, "horizon_h",
+             f"must be 1..24 hours, got {instance.horizon_h}")
+        need(instance.warmup_days >= 0, "warmup_days", "must not be negative")
+        need(instance.overload_ratio > 0, "overload_ratio", "must be positive")
+        need(instance.confirm_forecasts >= 1, "confirm_forecasts", "must be at least 1")
+        need(0 <= instance.resolve_margin < 1, "resolve_margin", "must be in [0, 1)")
+        for i, day in enumerate(instance.holidays):
+            need(_is_iso_date(day), f"holidays[{i}]", f"must be a date YYYY-MM-DD, got {day!r}")
     if isinstance(instance, DataQualitySettings):
         need(instance.silence_intervals >= 1, "silence_intervals", "must be at least 1")
     if isinstance(instance, SimulatorSettings):
@@ -500,6 +527,14 @@ def _validate(instance: Any, prefix: str, source: str) -> None:
         need(instance.session_ttl_s > 0, "session_ttl_s", "must be positive")
         need(bool(instance.cert_file) == bool(instance.key_file), "cert_file",
              "TLS needs both cert_file and key_file")
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(str(text))
+    except ValueError:
+        return False
+    return True
 
 
 def _set_path(tree: dict[str, Any], path: list[str], value: Any) -> None:

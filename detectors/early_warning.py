@@ -22,10 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from ..vocabulary.findings import FIRING, RESOLVED
+from ..vocabulary.kinds import FORECAST_LOW_VOLTAGE, FORECAST_OVERLOAD
 from .forecasting import ForecastPoint, as_datetime
-
-FORECAST_OVERLOAD = "forecast_overload"
-FORECAST_LOW_VOLTAGE = "forecast_low_voltage"
 
 
 @dataclass(slots=True)
@@ -56,7 +54,7 @@ class ForecastThresholdWarning:
     `update(peak, limit, at)` returns the transition, if any. The score is
     the forecast peak over the limit (1.0 = at the limit).
 
-    >>> w = ForecastThresholdWarning("forecast_overload", "the rating", confirm=2)
+    >>> w = ForecastThresholdWarning(FORECAST_OVERLOAD, "the rating", confirm=2)
     >>> peak = ForecastPoint(datetime(2024, 1, 15, 19), 120.0, 110.0, 130.0)
     >>> w.update(peak, 100.0, at=0.0) is None   # first forecast over: not yet confirmed
     True

@@ -10,8 +10,9 @@ and the warnings' few numbers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -52,17 +53,47 @@ class AreaForecast:
         self.forecaster = LoadForecaster(interval_s, holidays=holidays)
         self.overload = OverloadWarning(rating, confirm, hysteresis) if rating else None
         self.low_voltage = LowVoltageWarning(LowVoltageLoadLimit(limit_v), confirm, hysteresis)
+        self.ahead: tuple[np.ndarray, ...] = ()  # (mean, lower, upper) of the last `update`
 
     def update(self, load: float, at: datetime | float, far_end_voltage: float | None = None,
-               temperature: float | None = None) -> list[EarlyWarning]:
-        """Learn one reading of the area; the warnings that fire or resolve now."""
+               temperature: float | None = None, horizon: int | None = None,
+               judge: bool = True, scale: float = 1.0, ceiling: float = math.inf
+               ) -> list[EarlyWarning]:
+        """Learn one reading of the area; the warnings that fire or resolve now.
+
+        The warnings judge the peak of the first `horizon` steps (default: all)
+        times `scale` (a caller's correction for a rise the forecaster has not
+        caught up with yet) and at most `ceiling`, unless `judge` is False (a forecaster still
+        warming up); the whole forecast stays in `ahead` (see `point`) for whoever
+        publishes it.
+        """
         if far_end_voltage is not None:
             self.low_voltage.limit.learn_one(load, far_end_voltage)
         self.forecaster.learn_one(load, at, temperature)
-        peak = self.forecaster.peak()
+        self.ahead = self.forecaster.forecast_arrays()
+        if not judge:
+            return []
+        peak = self.peak_within(horizon)
+        if peak is not None and (scale != 1.0 or peak.value * scale > ceiling):
+            factor = min(scale, ceiling / peak.value) if peak.value > 0 else scale
+            peak = ForecastPoint(peak.at, peak.value * factor, peak.lower * factor,
+                                 peak.upper * factor)
         moment = as_datetime(at).timestamp()
         warnings = [w.update(peak, moment) for w in (self.overload, self.low_voltage) if w]
         return [w for w in warnings if w is not None]
+
+    def point(self, h: int) -> ForecastPoint:
+        """The last `update`'s forecast `h` steps (1 = the next) after the reading."""
+        mean, lower, upper = self.ahead
+        at = self.forecaster.last_at + timedelta(seconds=h * self.forecaster.interval_s)
+        return ForecastPoint(at, float(mean[h - 1]), float(lower[h - 1]), float(upper[h - 1]))
+
+    def peak_within(self, horizon: int | None = None) -> ForecastPoint | None:
+        """The highest of the last `update`'s first `horizon` steps (None if none is known)."""
+        mean = self.ahead[0][:horizon] if self.ahead else np.empty(0)
+        if not mean.size or np.isnan(mean).all():
+            return None
+        return self.point(int(np.nanargmax(mean)) + 1)
 
     def peak(self) -> ForecastPoint | None:
         return self.forecaster.peak()

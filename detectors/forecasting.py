@@ -129,15 +129,32 @@ class LoadForecaster:
             return []
         step = timedelta(seconds=self.interval_s)
         times = [self.last_at + h * step for h in range(1, horizon + 1)]
-        mean, lower, upper = self.core.forecast(np.array([self.slot(t) for t in times],
-                                                         dtype=np.intp))
+        mean, lower, upper = self.forecast_arrays(horizon)
         return [ForecastPoint(t, float(m), float(lo), float(hi))
                 for t, m, lo, hi in zip(times, mean, lower, upper, strict=True)]
 
+    def forecast_arrays(self, horizon: int | None = None
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mean, lower, upper) of the next `horizon` steps after `last_at`, as arrays.
+
+        Why beside `forecast`: the pipeline forecasts every area every hour
+        and reads a few of the steps, so it skips the per-step objects; and
+        without holidays a step's slot is the previous one's plus one (the
+        week wraps), so no calendar is consulted per step.
+        """
+        horizon = self.n_horizons if horizon is None else horizon
+        if self.holidays:
+            step = timedelta(seconds=self.interval_s)
+            slots = np.array([self.slot(self.last_at + h * step)
+                              for h in range(1, horizon + 1)], dtype=np.intp)
+        else:
+            first = self.slot(self.last_at) + 1
+            slots = (first + np.arange(horizon, dtype=np.intp)) % (7 * self.period)
+        return self.core.forecast(slots)
+
     def peak(self) -> ForecastPoint | None:
         """The highest forecast of the horizon (the day-ahead peak) with its time."""
-        points = [p for p in self.forecast() if not math.isnan(p.value)]
-        return max(points, key=lambda p: p.value) if points else None
+        return peak_of(self.forecast())
 
     def to_bytes(self) -> bytes:
         params = {"interval_s": self.interval_s, "holiday_weekday": self.holiday_weekday,
@@ -157,6 +174,12 @@ class LoadForecaster:
         last = params["last_at"]
         forecaster.last_at = datetime.fromisoformat(last) if last else None
         return forecaster
+
+
+def peak_of(points: list[ForecastPoint]) -> ForecastPoint | None:
+    """The highest of `points` that has a value (None if none has)."""
+    ready = [p for p in points if not math.isnan(p.value)]
+    return max(ready, key=lambda p: p.value) if ready else None
 
 
 def as_datetime(at: datetime | float | Any) -> datetime:

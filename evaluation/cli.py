@@ -83,6 +83,14 @@ def _print_table(kinds: dict[str, dict[str, Any]]) -> None:
         print(f"{kind:<26}{s['events']:>7}{s['alerts']:>7}{cell(s['precision'], '.2f'):>7}"
               f"{cell(s['recall'], '.2f'):>7}{cell(s['f1'], '.2f'):>7}"
               f"{cell(p50, '.1f') + ' h':>11}{cell(p95, '.1f') + ' h':>11}")
+    warnings = {kind: s for kind, s in sorted(kinds.items()) if "lead_median_h" in s}
+    if warnings:
+        print(f"\n{'early warning':<26}{'events':>7}{'warned':>8}{'>= 6 h ahead':>14}"
+              f"{'lead p50':>10}{'precision':>11}")
+        for kind, s in warnings.items():
+            print(f"{kind:<26}{s['events']:>7}{cell(s['recall'], '.0%'):>8}"
+                  f"{cell(s['warned_ahead_share'], '.0%'):>14}"
+                  f"{cell(s['lead_median_h'], '.1f') + ' h':>10}{cell(s['precision'], '.2f'):>11}")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

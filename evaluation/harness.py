@@ -22,6 +22,7 @@ from ..sensors.stream import iter_batches
 from ..vocabulary.labels import Label, read_labels
 from ..vocabulary.schema import Batch
 from .matching import Evaluation, score
+from .onsets import event_onsets
 from .report import write_report
 from .runner import RunResult, run_pipeline
 
@@ -46,6 +47,8 @@ class Outcome:
             kinds[kind]["explained_alerts"] = s.explained_alerts
             kinds[kind]["missed"] = [lb.to_dict() for lb in s.missed]
             kinds[kind]["false_alerts"] = [f.to_dict() for f in s.false_alerts]
+            if s.leads_s:
+                kinds[kind]["leads_h"] = [round(lead / 3600, 2) for lead in s.leads_s]
         return {"meta": self.meta, "kinds": kinds,
                 "dead_letters": self.run.dead_letters}
 
@@ -96,7 +99,8 @@ def evaluate(source: str | Path, seed: int, days: int | None, settings: Detector
     wall = time.perf_counter() - started
     meta |= {"source": str(source), "readings": result.readings, "batches": result.batches,
              "wall_s": round(wall, 2), "readings_per_s": round(result.readings / max(wall, 1e-9))}
-    return Outcome(score(labels, result.findings), result, labels, meta)
+    onsets = event_onsets(labels, result, detector_settings.faults.overload_ratio)
+    return Outcome(score(labels, result.findings, onsets), result, labels, meta)
 
 
 def write_outputs(outcome: Outcome, report: str | Path) -> tuple[Path, Path]:

@@ -25,23 +25,40 @@ The rule (event level, per kind):
    harmonic mean; ``delay`` of a found label = first matching alert's start -
    label start, reported as median and 95th percentile. A value that is
    undefined (no alerts, no labels, nothing found) is ``None`` (JSON null).
+5. An early warning (a kind that ``leads`` others in the registry, e.g.
+   ``forecast_overload`` -> ``transformer_overload``) announces an event of
+   another kind, so it is judged by the *leads* rule: it is true when a
+   label of a led kind on its entity has its onset within the kind's
+   ``lead_s`` after the warning, or is still under way when the warning
+   fires; one announcing, in the same way, a problem its kind is a
+   consequence of (low voltage ahead of an overload) is explained; otherwise
+   it was not followed by the event and is false. Its
+   ``events`` are the led labels, ``recall`` the share warned before they
+   ended, and per label the *lead* = onset - first warning (positive =
+   ahead). The onset is the label's start unless the caller knows when the
+   event really began (``onsets``: an overload label starts with the load's
+   rise, the transformer is overloaded at the next peak). Its scores add
+   ``lead_median_h`` and ``warned_ahead_share`` (labels warned at least
+   `LEAD_TARGET_S` ahead of onset / labels) to the usual keys.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..vocabulary.findings import FIRING, Finding
-from ..vocabulary.kinds import AREA, CONCENTRATOR, FEEDER, KINDS, METER
+from ..vocabulary.kinds import AREA, CONCENTRATOR, FEEDER, KINDS, METER, leading
 from ..vocabulary.labels import Label
 
 HOUR_S = 3600.0
 EARLY_S = HOUR_S
 
 DEFAULT_TOLERANCE_S = 6 * HOUR_S
+LEAD_TARGET_S = 6 * HOUR_S
 
 
 def tolerance_s(kind: str) -> float:
@@ -83,6 +100,26 @@ def matches(alert: Finding, label: Label) -> bool:
     return alert.kind == label.kind and in_window(alert, label) and names_entity(alert, label)
 
 
+def announces(alert: Finding, label: Label, onset: float) -> bool:
+    """Is the early warning ``alert`` followed by the labelled event (rule 5)?
+
+    >>> lb = Label("transformer_overload", "A1", "area", "A1", "F1", 36_000.0, 90_000.0)
+    >>> warn = Finding("forecast_overload", "A1", "area", "A1", "F1", 0, 7_200.0)
+    >>> announces(warn, lb, onset=36_000.0), announces(warn, lb, onset=200_000.0)
+    (True, False)
+    """
+    known = KINDS.get(alert.kind)
+    return (known is not None and label.kind in known.leads and ahead_of(alert, label, onset))
+
+
+def ahead_of(alert: Finding, label: Label, onset: float) -> bool:
+    """Does the warning ``alert`` come at most its kind's ``lead_s`` before ``onset`` of the
+    labelled problem on its entity, or while it lasts?"""
+    known = KINDS.get(alert.kind)
+    return (known is not None and names_entity(alert, label)
+            and onset - known.lead_s <= alert.at <= label.end)
+
+
 @dataclass
 class AlertVerdict:
     """How one alert was judged."""
@@ -103,6 +140,7 @@ class KindScore:
     explained_alerts: int = 0
     found: int = 0
     delays_s: list[float] = field(default_factory=list)
+    leads_s: list[float] = field(default_factory=list)     # early warnings: onset - warning
     missed: list[Label] = field(default_factory=list)
     false_alerts: list[Finding] = field(default_factory=list)
 
@@ -129,9 +167,15 @@ class KindScore:
         """Exactly the keys of the `gridwatch evaluate --json` contract."""
         def r4(x: float | None) -> float | None:
             return None if x is None else round(x, 4)
-        return {"events": self.events, "alerts": self.alerts, "precision": r4(self.precision),
-                "recall": r4(self.recall), "f1": r4(self.f1),
-                "delay_median_s": r4(self.delay(50)), "delay_p95_s": r4(self.delay(95))}
+        out = {"events": self.events, "alerts": self.alerts, "precision": r4(self.precision),
+               "recall": r4(self.recall), "f1": r4(self.f1),
+               "delay_median_s": r4(self.delay(50)), "delay_p95_s": r4(self.delay(95))}
+        if leading(self.kind):
+            ahead = sum(lead >= LEAD_TARGET_S for lead in self.leads_s)
+            out |= {"lead_median_h": (r4(float(np.median(self.leads_s)) / HOUR_S)
+                                      if self.leads_s else None),
+                    "warned_ahead_share": r4(ahead / self.events) if self.events else None}
+        return out
 
 
 @dataclass
@@ -145,8 +189,11 @@ class Evaluation:
         return {"kinds": {k: s.to_dict() for k, s in sorted(self.kinds.items())}}
 
 
-def score(labels: list[Label], findings: list[Finding]) -> Evaluation:
+def score(labels: list[Label], findings: list[Finding],
+          onsets: Mapping[Label, float] | None = None) -> Evaluation:
     """Judge every firing finding against the labels (see the module docstring).
+
+    ``onsets`` gives, for some labels, when the event really began (rule 5).
 
     >>> lb = Label("meter_power_loss", "M1", "meter", "A1", "F1", 1000.0, 8200.0)
     >>> hit = Finding("meter_power_loss", "M1", "meter", "A1", "F1", 1900, 1900)
@@ -161,11 +208,33 @@ def score(labels: list[Label], findings: list[Finding]) -> Evaluation:
     for label in labels:
         by_kind[label.kind].append(label)
     kinds = {kind: KindScore(kind, events=len(group)) for kind, group in by_kind.items()}
+    onsets = onsets or {}
+    warned = _warning_kinds(by_kind)
+    kinds |= {kind: KindScore(kind, events=sum(len(by_kind[k]) for k in leading(kind)))
+              for kind in warned}
     first_hit: dict[int, float] = {}
+    first_warning: dict[tuple[str, int], float] = {}
     verdicts = []
     for alert in alerts:
         kind_score = kinds.setdefault(alert.kind, KindScore(alert.kind))
         kind_score.alerts += 1
+        if leading(alert.kind):
+            ahead = next((lb for led in leading(alert.kind) for lb in by_kind.get(led, ())
+                          if announces(alert, lb, onsets.get(lb, lb.start))), None)
+            cause = None if ahead is not None else next(
+                (lb for parent in explained_by(alert.kind) for lb in by_kind.get(parent, ())
+                 if ahead_of(alert, lb, onsets.get(lb, lb.start))), None)
+            if cause is not None:
+                kind_score.explained_alerts += 1
+                verdicts.append(AlertVerdict(alert, "explained", cause))
+            elif ahead is None:
+                kind_score.false_alerts.append(alert)
+                verdicts.append(AlertVerdict(alert, "false"))
+            else:
+                kind_score.true_alerts += 1
+                first_warning.setdefault((alert.kind, id(ahead)), alert.at)
+                verdicts.append(AlertVerdict(alert, "true", ahead))
+            continue
         hit = next((lb for lb in by_kind.get(alert.kind, ()) if matches(alert, lb)), None)
         if hit is not None:
             kind_score.true_alerts += 1
@@ -188,7 +257,23 @@ def score(labels: list[Label], findings: list[Finding]) -> Evaluation:
                 kinds[kind].delays_s.append(first_hit[id(label)] - label.start)
             else:
                 kinds[kind].missed.append(label)
+    for kind in warned:
+        for label in (lb for led in leading(kind) for lb in by_kind.get(led, ())):
+            at = first_warning.get((kind, id(label)))
+            if at is None:
+                kinds[kind].missed.append(label)
+                continue
+            onset = onsets.get(label, label.start)
+            kinds[kind].found += 1
+            kinds[kind].delays_s.append(at - onset)
+            kinds[kind].leads_s.append(onset - at)
     return Evaluation(kinds, verdicts)
+
+
+def _warning_kinds(by_kind: Mapping[str, list[Label]]) -> tuple[str, ...]:
+    """The early-warning kinds with at least one label of a kind they announce."""
+    return tuple(name for name, known in KINDS.items()
+                 if any(by_kind.get(led) for led in known.leads))
 
 
 def merge(evaluations: list[Evaluation]) -> Evaluation:
@@ -210,6 +295,7 @@ def merge(evaluations: list[Evaluation]) -> Evaluation:
             pooled.explained_alerts += part.explained_alerts
             pooled.found += part.found
             pooled.delays_s += part.delays_s
+            pooled.leads_s += part.leads_s
             pooled.missed += part.missed
             pooled.false_alerts += part.false_alerts
     return Evaluation(kinds, [v for evaluation in evaluations for v in evaluation.verdicts])

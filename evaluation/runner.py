@@ -30,13 +30,14 @@ from ..detectors.feeder import FeederOutages
 from ..detectors.stage import DetectionStage
 from ..detectors.state import AreaState
 from ..vocabulary.findings import Finding
-from ..vocabulary.measurements import AREA_BALANCE, AREA_INTERVAL
+from ..vocabulary.measurements import AREA_BALANCE, AREA_FORECAST, AREA_INTERVAL
 from ..vocabulary.schema import Batch, SchemaError, parse_batch_obj
 
 TRACE_FIELDS: dict[str, tuple[str, ...]] = {
     AREA_INTERVAL: ("voltage_min_v", "voltage_mean_v", "voltage_max_v", "low_voltage_points",
                        "outage", "power_kw", "readings"),
     AREA_BALANCE: ("excess_z", "line_loss_rate"),
+    AREA_FORECAST: ("load", "rated", "peak"),
 }
 
 

@@ -41,6 +41,9 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     ("detectors: {low_voltage: {single_phase: {lower_pct: 5}}}",
      "detectors.low_voltage.single_phase.lower_pct", "negative"),
     ("simulator: {bad_rate: 1.5}", "simulator.bad_rate", "between 0 and 1"),
+    ("detectors: {forecast: {holidays: [2026-12-25, Christmas]}}",
+     "detectors.forecast.holidays[1]", "YYYY-MM-DD"),
+    ("detectors: {forecast: {horizon_h: 36}}", "detectors.forecast.horizon_h", "1..24"),
     ("- just\n- a list", "-", "mapping"),
 ])
 def test_errors_name_key_and_file(tmp_path: Path, text: str, key: str, problem: str) -> None:
@@ -51,6 +54,13 @@ def test_errors_name_key_and_file(tmp_path: Path, text: str, key: str, problem: 
     assert caught.value.key == key
     assert str(path) in str(caught.value)
     assert problem in str(caught.value)
+
+
+def test_holidays_may_be_written_as_yaml_dates(tmp_path: Path) -> None:
+    path = tmp_path / "site.yaml"
+    path.write_text("detectors:\n  forecast:\n    holidays: [2026-12-25, '2027-01-01']\n")
+    holidays = load_settings(path, environ={}).detectors.forecast.holidays
+    assert holidays == ["2026-12-25", "2027-01-01"]
 
 
 def test_bad_environment_value_names_the_variable_source() -> None:

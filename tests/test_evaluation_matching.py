@@ -119,3 +119,26 @@ def test_every_alert_is_judged_once_and_scores_stay_in_range(raw_labels, raw_ale
         assert s.found + len(s.missed) == s.events
         for value in (s.precision, s.recall, s.f1):
             assert value is None or 0.0 <= value <= 1.0
+
+
+def test_an_early_warning_is_scored_by_how_far_ahead_of_the_onset_it_came() -> None:
+    """Rule 5: a warning before the onset is true with a lead; one never followed is false."""
+    overload = Label("transformer_overload", "A1", "area", "A1", "F1", 100 * H, 160 * H)
+    quiet = Label("transformer_overload", "A2", "area", "A2", "F1", 100 * H, 160 * H)
+    early = Finding("forecast_overload", "A1", "area", "A1", "F1", 90 * H, 90 * H)
+    again = Finding("forecast_overload", "A1", "area", "A1", "F1", 120 * H, 120 * H)
+    stray = Finding("forecast_overload", "A3", "area", "A3", "F1", 95 * H, 95 * H)
+    result = score([overload, quiet], [early, again, stray], onsets={overload: 108 * H})
+    warn = result.kinds["forecast_overload"]
+    assert (warn.events, warn.alerts, warn.true_alerts, warn.found) == (2, 3, 2, 1)
+    assert warn.leads_s == [18 * H] and warn.false_alerts == [stray]
+    summary = result.to_dict()["kinds"]["forecast_overload"]
+    assert summary["lead_median_h"] == 18.0 and summary["warned_ahead_share"] == 0.5
+    assert "lead_median_h" not in result.to_dict()["kinds"]["transformer_overload"]
+
+
+def test_a_warning_too_long_before_the_onset_was_not_followed_by_it() -> None:
+    overload = Label("transformer_overload", "A1", "area", "A1", "F1", 100 * H, 160 * H)
+    stale = Finding("forecast_overload", "A1", "area", "A1", "F1", 10 * H, 10 * H)
+    warn = score([overload], [stale]).kinds["forecast_overload"]
+    assert (warn.true_alerts, warn.found, warn.precision) == (0, 0, 0.0)

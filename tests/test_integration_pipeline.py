@@ -119,6 +119,10 @@ def test_low_voltage_area_alerts_end_to_end(tmp_path: Path, mosquitto_url: str, 
                                          f'area="{HEALTHY}"}}')
     assert healthy and min(healthy[0]["values"]) == 1.0
 
+    forecast = metric_series(metrics_url, f'{{__name__="gridwatch_forecast_load",'
+                                          f'area="{HEALTHY}"}}')
+    assert forecast and forecast[0]["values"][0] > 0, "the forecaster's hourly load is missing"
+
     dead = asyncio.run(deadletters(kafka_url, settings.kafka.deadletter_topic))
     assert any("not JSON" in d["reason"] and d["mqtt_topic"].endswith("/readings") for d in dead)
     assert any(d["reason"].startswith("worker:") and d["record"]["readings"] == "not a list"

@@ -19,7 +19,11 @@ with everything the other floors need to know about it:
   counts as finding it when scoring (slow evidence needs days, a fault an hour);
 * ``metric``: the (measurement, field) its detector's evidence shows in, which
   the evaluation report plots beside each alert;
-* ``labelled``: whether the simulator injects it (labels may carry it).
+* ``labelled``: whether the simulator injects it (labels may carry it);
+* ``leads``: kinds it announces *before* they begin (a forecast warning). An
+  alert of this kind counts as followed by its event when a label of one of
+  those kinds on the same entity begins within ``lead_s`` after it, or is
+  under way when it fires.
 
 Adding a kind = one `register` call below (or in the new detector's module,
 before use) and the detector that fires it. Constants such as `OUTAGE_AREA`
@@ -30,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .measurements import AREA_BALANCE, AREA_INTERVAL
+from .measurements import AREA_BALANCE, AREA_FORECAST, AREA_INTERVAL
 
 METER, AREA, FEEDER, CONCENTRATOR = "meter", "area", "feeder", "concentrator"
 LEVELS = (METER, AREA, FEEDER, CONCENTRATOR)
@@ -55,6 +59,8 @@ class ProblemKind:
     tolerance_s: float = 6 * HOUR_S
     metric: tuple[str, str] = (AREA_INTERVAL, "readings")
     labelled: bool = True
+    leads: tuple[str, ...] = ()
+    lead_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -173,6 +179,28 @@ DQ_OUT_OF_ORDER = register(ProblemKind("dq_out_of_order", CONCENTRATOR, DATA_QUA
                                        "data_quality", muted_by=_OUTAGES, tolerance_s=HOUR_S))
 DQ_CLOCK_SKEW = register(ProblemKind("dq_clock_skew", METER, DATA_QUALITY, "data_quality",
                                      muted_by=_OUTAGES, tolerance_s=2 * HOUR_S))
+# Early warnings from the day-ahead load forecast: nobody injects them, they announce the
+# labelled overload or low-voltage zone up to a day and a half ahead (the day-ahead horizon
+# plus the hours the forecast takes to confirm).
+FORECAST_OVERLOAD = register(ProblemKind(
+    "forecast_overload", AREA, FAULT, "forecast", muted_by=_OUTAGES, tolerance_s=HOUR_S,
+    metric=(AREA_FORECAST, "peak"), labelled=False, leads=("transformer_overload",),
+    lead_s=36 * HOUR_S))
+FORECAST_LOW_VOLTAGE = register(ProblemKind(
+    "forecast_low_voltage", AREA, VOLTAGE, "forecast", muted_by=_OUTAGES, tolerance_s=HOUR_S,
+    consequence_of=("transformer_overload", "voltage_sag"),
+    metric=(AREA_FORECAST, "peak"), labelled=False, leads=("low_voltage_zone",),
+    lead_s=36 * HOUR_S))
+
+
+def leading(kind: str) -> tuple[str, ...]:
+    """The kinds an alert of ``kind`` announces ahead of their onset (its ``leads``).
+
+    >>> leading("forecast_overload"), leading("transformer_overload")
+    (('transformer_overload',), ())
+    """
+    known = KINDS.get(kind)
+    return known.leads if known is not None else ()
 
 
 def class_of(kind: str) -> str:

@@ -128,3 +128,33 @@ THEFT_SUSPECT = register(Measurement(
         "risk": "graded theft risk in (0, 1), learnt from the area's inspections",
         "rank": "place among the area's meters, 1 = riskiest",
     }))
+FORECAST_HORIZONS_H = (1, 6, 24)   # the horizons published as fields (hours ahead)
+
+
+def _forecast_fields() -> dict[str, str]:
+    fields = {"load": "the hour's mean apparent power at the transformer (the actual), kVA",
+              "rated": "the transformer's rating, kVA",
+              "peak": "highest forecast of the next day (the day-ahead peak), kVA",
+              "peak_lower": "80 % interval of the day-ahead peak, lower bound, kVA",
+              "peak_upper": "80 % interval of the day-ahead peak, upper bound, kVA",
+              "peak_hour": "hour of day (UTC, 0-23) the day-ahead peak begins",
+              "peak_in_h": "the day-ahead peak is the hour ending this many hours after the "
+                           "point's time",
+              "critical_load": "learnt load at which the far-end voltage falls under "
+                               "the limit, kVA"}
+    for h in FORECAST_HORIZONS_H:
+        fields |= {f"forecast_{h}h": f"forecast of the hour ending {h} h after the point's "
+                                     f"time, kVA",
+                   f"lower_{h}h": f"80 % interval of that {h} h forecast, lower bound, kVA",
+                   f"upper_{h}h": f"80 % interval of that {h} h forecast, upper bound, kVA"}
+    return fields
+
+
+AREA_FORECAST = register(Measurement(
+    "gridwatch_forecast",
+    "one area's load forecast, written once an hour when the hour closes and stamped, as "
+    "readings are, with the hour's end (the forecast origin). A forecast is drawn against "
+    "the actual with PromQL's offset: `gridwatch_forecast_forecast_6h offset 6h` beside "
+    "`gridwatch_forecast_load`. The feeder's forecast is the sum of its areas' "
+    "(`sum by (feeder) (...)`); intervals do not add, so it has none",
+    ("area", "feeder"), _forecast_fields()))
