@@ -30,6 +30,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
+    from grafana_client.client import GrafanaException
+
     from .push import push
 
     token = args.token or os.environ.get(TOKEN_ENV, "")
@@ -37,7 +39,13 @@ def _push(args: argparse.Namespace) -> int:
         print(f"gridwatch dashboards push: give --token or set ${TOKEN_ENV} "
               "(a Grafana service-account token with the Editor role)")
         return 2
-    result = push(load_settings(args.config), args.url, token, args.influx_url)
+    try:
+        result = push(load_settings(args.config), args.url, token, args.influx_url)
+    except GrafanaException as exc:
+        said = exc.response.get("message") if isinstance(exc.response, dict) else exc.response
+        print(f"gridwatch dashboards push: Grafana at {args.url} answered "
+              f"{exc.status_code}: {said or exc.message}")
+        return 1
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
