@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -106,9 +107,15 @@ class Dispatcher:
         self.metrics: MetricsWriter | None = None
 
     def _write_order_metrics(self, now: float) -> None:
-        """The work-order and theft totals, to the metrics store (the leader's job)."""
+        """The work-order and theft totals, to the metrics store (the leader's job).
+
+        No retries: the totals are written again a minute later, so a lost
+        write costs nothing, and a metrics store that is down must not hold
+        up the dispatcher's shutdown.
+        """
         if self.metrics is None:
-            self.metrics = MetricsWriter(self.settings.metrics)
+            self.metrics = MetricsWriter(dataclasses.replace(self.settings.metrics,
+                                                             max_retries=0))
         self.metrics.write(self.order_metrics.points(now))
 
     def _kafka_clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
