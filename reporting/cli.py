@@ -78,7 +78,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     when = parser.add_mutually_exclusive_group(required=True)
     when.add_argument("--day", metavar="YYYY-MM-DD", help="one UTC day")
     when.add_argument("--month", metavar="YYYY-MM", help="one UTC month")
-    parser.add_argument("--org", metavar="UNIT", help="a feeder or an area (default: all)")
+    parser.add_argument("--org", metavar="UNIT",
+                        help="an area, a feeder, or a substation, supply station, county, city "
+                             "or province (default: all)")
     parser.add_argument("--out", metavar="FILE",
                         help="HTML file to write (default gridwatch-report-<period>.html)")
     parser.add_argument("--high-loss", type=float, default=None, metavar="RATE",
