@@ -58,6 +58,7 @@ class Panel:
     worst: int = 0                  # keep the N worst rows (sorted by the first query)
     links: list[dict[str, str]] = field(default_factory=list)
     description: str = ""
+    interval: str = ""              # least step of a time series, e.g. "1d" for daily trends
 
 
 def target_json(query: Query, flavour: Flavour, ref: str, table: bool) -> dict[str, Any]:
@@ -103,7 +104,7 @@ def panel_json(panel: Panel, flavour: Flavour, pid: int, x: int, y: int) -> dict
         "options": {"legend": {"displayMode": "table", "placement": "right"}}
         if panel.kind == "timeseries" else {},
         "transformations": transformations,
-    }
+    } | ({"interval": panel.interval} if panel.interval else {})
 
 
 def _variable(name: str, parent: str | None, flavour: Flavour) -> dict[str, Any]:

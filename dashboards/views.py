@@ -26,6 +26,7 @@ from .queries import Query, Term
 
 RATIO = "percentunit"
 HOURS = "h"
+DAILY = "1d"   # Grafana's $__interval never below a day: one point per day of the month
 
 
 def _ratio(measurement: str, num: str, den: str, by: tuple[str, ...],
@@ -160,14 +161,14 @@ def decision(kpis: KpiSettings) -> Dashboard:
               target=t.line_loss_rate, higher_is_better=False),
         Panel("Collection success rate by county", "bargauge", [collection_success(county)],
               unit=RATIO, target=t.collection_rate),
-        Panel("Trend: voltage qualification rate", "timeseries",
+        Panel("Daily trend: voltage qualification rate", "timeseries",
               [voltage_qualification(county, step=True)], unit=RATIO,
-              target=t.voltage_qualification_rate),
-        Panel("Trend: line-loss rate", "timeseries", [line_loss(county, step=True)],
-              unit=RATIO, target=t.line_loss_rate, higher_is_better=False),
-        Panel("Trend: supply reliability", "timeseries",
+              target=t.voltage_qualification_rate, interval=DAILY),
+        Panel("Daily trend: line-loss rate", "timeseries", [line_loss(county, step=True)],
+              unit=RATIO, target=t.line_loss_rate, higher_is_better=False, interval=DAILY),
+        Panel("Daily trend: supply reliability", "timeseries",
               [supply_reliability(county, step=True)], unit=RATIO,
-              target=t.supply_reliability),
+              target=t.supply_reliability, interval=DAILY),
         Panel("Theft cases found, confirmed and kWh recovered by county", "table",
               [theft("found_total", county), theft("confirmed_total", county),
                theft("kwh_recovered_total", county)]),

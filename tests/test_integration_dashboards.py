@@ -170,14 +170,14 @@ def _labels(legend: str, pattern: str) -> set[str]:
     return set(re.findall(pattern, legend))
 
 
-def _prom_fill(expr: str, start: float, end: float) -> str:
-    expr = expr.replace("$__range", f"{int(end - start) + 3600}s").replace("$__interval", STEP)
+def _prom_fill(expr: str, start: float, end: float, step: str = STEP) -> str:
+    expr = expr.replace("$__range", f"{int(end - start) + 3600}s").replace("$__interval", step)
     return re.sub(r"\$([a-z_]+)", ".*", expr)
 
 
-def _influx_fill(query: str, start: float, end: float) -> str:
+def _influx_fill(query: str, start: float, end: float, step: str = STEP) -> str:
     query = query.replace("$timeFilter", f"time >= {int(start) - 3600}s AND time <= {int(end)}s")
-    query = query.replace("$__interval", STEP)
+    query = query.replace("$__interval", step)
     return re.sub(r"\$([a-z_]+)", ".*", query)
 
 
@@ -192,12 +192,13 @@ def test_every_promql_target_returns_series_labelled_as_its_legend(
     checked = 0
     for document in _documents("prometheus"):
         for panel in document["panels"]:
+            step = panel.get("interval", STEP)   # Grafana's least $__interval of the panel
             for target in panel["targets"]:
-                expr = _prom_fill(target["expr"], start, end)
+                expr = _prom_fill(target["expr"], start, end, step)
                 if target["range"]:
                     answer = _get(f"{metrics_url}/api/v1/query_range",
                                   {"query": expr, "start": str(start), "end": str(end),
-                                   "step": STEP})
+                                   "step": step})
                 else:
                     answer = _get(f"{metrics_url}/api/v1/query",
                                   {"query": expr, "time": str(end + 60)})
@@ -228,12 +229,12 @@ def test_every_influxql_target_returns_series_labelled_as_its_alias(
     start, end = loaded
     checked = 0
     for document in _documents("influxdb"):
-        queries = [(panel["title"], target["query"], target["alias"])
+        queries = [(panel["title"], target["query"], target["alias"], panel.get("interval", STEP))
                    for panel in document["panels"] for target in panel["targets"]]
-        queries.append(("annotation", document["annotations"]["list"][0]["query"], ""))
-        queries += [(v["name"], v["query"], "") for v in document["templating"]["list"]]
-        for title, query, alias in queries:
-            text = _influx_fill(query, start, end)
+        queries.append(("annotation", document["annotations"]["list"][0]["query"], "", STEP))
+        queries += [(v["name"], v["query"], "", STEP) for v in document["templating"]["list"]]
+        for title, query, alias, step in queries:
+            text = _influx_fill(query, start, end, step)
             answer = _get(f"{influx_url}/query", {"db": INFLUX_DATABASE, "q": text,
                                                   "epoch": "s"})
             result = answer["results"][0]
