@@ -29,6 +29,7 @@ ENV_PREFIX = "GRIDWATCH__"
 SECRET = {"secret": True}  # field metadata: masked in `config --json` and never logged
 MASK = "***"
 DEFAULT_CONFIG_ENV = "GRIDWATCH_CONFIG"
+UNASSIGNED = "unassigned"  # a hierarchy level the configuration does not declare
 
 
 KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -375,6 +376,58 @@ class StackSettings:
 
 
 @dataclass
+class OrganisationSettings:
+    """The utility's two hierarchies, as mappings from a unit to the unit above it.
+
+    Why mappings and not a tree: each level is filled in by a different
+    department (planning owns feeder -> substation, the business office owns
+    area -> supply station), and a unit left out lands in ``unassigned``
+    rather than stopping the service.
+    """
+
+    substations: dict[str, str] = field(default_factory=dict)      # feeder -> substation
+    supply_stations: dict[str, str] = field(default_factory=dict)  # area -> supply station
+    counties: dict[str, str] = field(default_factory=dict)         # supply station -> county
+    cities: dict[str, str] = field(default_factory=dict)           # county -> city
+    provinces: dict[str, str] = field(default_factory=dict)        # city -> province
+
+    def tags(self, area: str, feeder: str) -> dict[str, str]:
+        """The hierarchy labels of one transformer area (``unassigned`` where not declared).
+
+        >>> OrganisationSettings(substations={"F1": "S1"}).tags("A1", "F1")["substation"]
+        'S1'
+        """
+        station = self.supply_stations.get(area, UNASSIGNED)
+        county = self.counties.get(station, UNASSIGNED)
+        city = self.cities.get(county, UNASSIGNED)
+        return {"substation": self.substations.get(feeder, UNASSIGNED),
+                "supply_station": station, "county": county, "city": city,
+                "province": self.provinces.get(city, UNASSIGNED)}
+
+
+@dataclass
+class KpiTargets:
+    """What management measures against (the dashboards draw these as thresholds)."""
+
+    line_loss_rate: float = 0.07
+    voltage_qualification_rate: float = 0.99
+    collection_rate: float = 0.98
+    supply_reliability: float = 0.9990
+    hours_to_acknowledge: float = 4.0
+    hours_to_close: float = 48.0
+
+
+@dataclass
+class KpiSettings:
+    """The utility's indicators: line-loss classes, targets and the organisation."""
+
+    negative_loss_below: float = 0.0   # line-loss rate under this = negative loss
+    high_loss_above: float = 0.10      # line-loss rate over this = high loss
+    targets: KpiTargets = field(default_factory=KpiTargets)
+    organisation: OrganisationSettings = field(default_factory=OrganisationSettings)
+
+
+@dataclass
 class Settings:
     """The whole configuration tree."""
 
@@ -387,6 +440,7 @@ class Settings:
     detectors: DetectorSettings = field(default_factory=DetectorSettings)
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
     stack: StackSettings = field(default_factory=StackSettings)
+    kpis: KpiSettings = field(default_factory=KpiSettings)
     source: str = field(default="<defaults>", metadata={"internal": True})
 
 
@@ -397,6 +451,11 @@ def _coerce(value: Any, hint: Any, key: str, source: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(key, source, f"expected a mapping, got {type(value).__name__}")
         return _build(hint, value, key, source)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(key, source, f"expected a mapping, got {type(value).__name__}")
+        return {_coerce(k, str, f"{key} (a name)", source): _coerce(v, str, f"{key}.{k}", source)
+                for k, v in value.items()}
     if origin is list:
         (item_hint,) = typing.get_args(hint)
         if not isinstance(value, list):
@@ -523,6 +582,9 @@ def _validate(instance: Any, prefix: str, source: str) -> None:
              "public_url", f"must be empty or an http(s) URL, got {instance.public_url!r}")
     if isinstance(instance, (SmtpSettings, AlertApiSettings)):
         need(0 <= instance.port <= 65535, "port", f"must be 0..65535, got {instance.port}")
+    if isinstance(instance, KpiSettings):
+        need(instance.negative_loss_below < instance.high_loss_above, "negative_loss_below",
+             f"must be below high_loss_above ({instance.high_loss_above})")
     if isinstance(instance, AlertApiSettings):
         need(instance.session_ttl_s > 0, "session_ttl_s", "must be positive")
         need(bool(instance.cert_file) == bool(instance.key_file), "cert_file",

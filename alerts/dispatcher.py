@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -40,6 +41,7 @@ from aiokafka.errors import KafkaError
 
 from ..clients.kafka import client_options
 from ..config import Settings
+from ..streams.metrics import MetricsWriter
 from ..streams.topics import ensure_topics
 from .delivery import Deliverer
 from .engine import AlertEngine, Pending
@@ -49,6 +51,7 @@ from .links import public_base_url
 from .model import Alert, AlertParseError, parse_alert_record
 from .notifiers import Notifier, build_notifier
 from .notifiers.mqtt import MqttPublisher
+from .order_metrics import OrderMetrics
 from .policy import AlertPolicy, load_policy
 from .routing import owning_team
 from .sqlite_store import SqliteAlertStore
@@ -62,6 +65,7 @@ SHUTDOWN_GRACE_S = 2.0  # deliveries in flight at SIGTERM; the whole stop stays 
 LEASE_NAME = "alerts-notifier"
 ESCALATION_CHECK_S = 0.5  # acknowledgements are read from the store at this pace
 OUTBOX_CHECK_S = 2.0      # closed theft work orders are sent to the worker at this pace
+ORDER_METRICS_S = 60.0  # work-order and theft totals to the metrics store at this pace
 FETCH_MAX_WAIT_MS = 50  # alerts are few and urgent: do not let the broker hold a fetch
 
 
@@ -102,6 +106,20 @@ class Dispatcher:
         self.tasks: set[asyncio.Task[None]] = set()
         self.cursor = 0
         self.outbox = InspectionOutbox(store)
+        self.order_metrics = OrderMetrics(store, settings.kpis.organisation)
+        self.metrics: MetricsWriter | None = None
+
+    def _write_order_metrics(self, now: float) -> None:
+        """The work-order and theft totals, to the metrics store (the leader's job).
+
+        No retries: the totals are written again a minute later, so a lost
+        write costs nothing, and a metrics store that is down must not hold
+        up the dispatcher's shutdown.
+        """
+        if self.metrics is None:
+            self.metrics = MetricsWriter(dataclasses.replace(self.settings.metrics,
+                                                             max_retries=0))
+        self.metrics.write(self.order_metrics.points(now))
 
     def _kafka_clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
         kafka = self.settings.kafka
@@ -147,6 +165,8 @@ class Dispatcher:
                 await consumer.stop()
                 await producer.stop()
                 await asyncio.to_thread(self.mqtt.close)
+                if self.metrics is not None:
+                    await asyncio.to_thread(self.metrics.close)
 
     async def _consume(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer,
                        stop: asyncio.Event) -> None:
@@ -219,7 +239,7 @@ class Dispatcher:
     async def _schedule(self, stop: asyncio.Event) -> None:
         """Every dispatcher stores what it consumes; the lease holder alone notifies."""
         tick = self.settings.alerts.tick_s
-        next_lease = next_escalation_check = 0.0
+        next_lease = next_escalation_check = next_order_metrics = 0.0
         while not stop.is_set():
             now = time.time()
             if now >= next_lease:
@@ -236,6 +256,9 @@ class Dispatcher:
                     for alert_id, pendings in engine.escalations_due(now):
                         self._spawn(self._escalate(engine, alert_id, pendings))
                 engine.save_records()
+                if now >= next_order_metrics:
+                    next_order_metrics = now + ORDER_METRICS_S
+                    self._spawn(asyncio.to_thread(self._write_order_metrics, now))
             await asyncio.sleep(tick)
 
     async def _send_inspections(self, producer: AIOKafkaProducer, stop: asyncio.Event) -> None:

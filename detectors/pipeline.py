@@ -26,7 +26,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
-from ..config import DetectorSettings, settings_diff
+from ..config import DetectorSettings, KpiSettings, settings_diff
 from ..vocabulary.findings import Finding
 from ..vocabulary.kinds import LOW_VOLTAGE_ZONE
 from ..vocabulary.measurements import AREA_DAILY, AREA_INTERVAL, MetricPoint
@@ -35,6 +35,7 @@ from .contract import AreaDetector, Interval
 from .data_quality import BatchScreen
 from .episodes import Episodes
 from .frame import IntervalFrame
+from .kpis import KpiTally
 from .registry import AREA_DETECTORS
 from .state import AreaState
 
@@ -58,6 +59,7 @@ class PipelineState(TypedDict, total=False):
 
     episodes: dict[str, dict[str, Any]]   # the open episodes, see `Episodes`
     day: dict[str, float]                 # today's collection tally
+    kpi: dict[str, float]                 # whether the area was dark last interval
 
 
 class AreaPipeline:
@@ -66,12 +68,16 @@ class AreaPipeline:
     State = PipelineState
 
     def __init__(self, settings: DetectorSettings,
-                 detectors: Sequence[type[AreaDetector]] | None = None) -> None:
+                 detectors: Sequence[type[AreaDetector]] | None = None,
+                 kpis: KpiSettings | None = None) -> None:
         self.detector_types = tuple(AREA_DETECTORS if detectors is None else detectors)
+        self.kpi_settings = kpis or KpiSettings()
         self._build(settings)
 
     def _build(self, settings: DetectorSettings) -> None:
         self.settings = settings
+        self.kpis = KpiTally(self.kpi_settings, settings.low_voltage,
+                             settings.data_quality.interval_s)
         self.screen = BatchScreen(settings.data_quality)
         self.detectors = [kind.from_settings(settings) for kind in self.detector_types]
         self.dead_v = settings.faults.dead_voltage_v
@@ -91,20 +97,35 @@ class AreaPipeline:
         table = state.meters
         groups = self.screen.screen(batch, table, episodes)
         points: list[MetricPoint] = []
-        tags = {"area": batch.area, "feeder": batch.feeder}
+        tags = self.kpis.tags(batch.area, batch.feeder)
+        last_ts = None
         for ts, readings in groups.items():
             frame = IntervalFrame.build(ts, readings, table)
             self._interval(Interval(batch, frame, state, episodes, points, tags,
                                     powered=frame.vmin >= self.dead_v))
+            last_ts = ts
+        if last_ts is not None:
+            points += self.kpis.finding_points(episodes.findings, tags,
+                                               self._open_kinds(episodes), last_ts)
         return AreaResult(episodes.findings, points, len(batch.readings))
+
+    @staticmethod
+    def _open_kinds(episodes: Episodes) -> dict[str, int]:
+        """How many episodes of each kind are open in the area."""
+        counts: dict[str, int] = {}
+        for key in episodes.store:
+            kind = key.split("|", 1)[0]
+            counts[kind] = counts.get(kind, 0) + 1
+        return counts
 
     def _interval(self, interval: Interval) -> None:
         """Every detector in turn, then the meters' last values are stored for the next."""
         frame, table, rows = interval.frame, interval.table, interval.frame.rows
         col = table.col
-        self._count_day(interval.scalars, interval.ts,
-                        len(rows) + (frame.area is not None), len(table) + 1,
+        received = len(rows) + (frame.area is not None)
+        self._count_day(interval.scalars, interval.ts, received, len(table) + 1,
                         interval.points, interval.tags)
+        written_from = len(interval.points)
         col["phases"][rows] = frame.phases    # read by the low-voltage limits, by phase count
         for detector in self.detectors:
             detector.observe(interval)
@@ -116,6 +137,8 @@ class AreaPipeline:
         interval.points.append(self._rollup(
             interval.tags, frame, interval.qualification_rate, interval.faults.area_dark,
             interval.episodes.is_open(LOW_VOLTAGE_ZONE, interval.batch.area)))
+        interval.points += self.kpis.interval_points(interval, received,
+                                                     interval.faults.area_dark, written_from)
 
     def _count_day(self, scalars: dict, ts: float, received: int, expected: int,
                    points: list[MetricPoint], tags: dict[str, str]) -> None:

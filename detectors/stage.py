@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import DetectorSettings
+from ..config import DetectorSettings, KpiSettings
 from ..vocabulary.findings import Finding
 from ..vocabulary.inspections import InspectionOutcome
 from ..vocabulary.measurements import MetricPoint
@@ -89,8 +89,9 @@ class DetectionStage:
     """
 
     def __init__(self, settings: DetectorSettings,
-                 detectors: list[type[AreaDetector]] | None = None) -> None:
-        self.pipeline = AreaPipeline(settings, detectors)
+                 detectors: list[type[AreaDetector]] | None = None,
+                 kpis: KpiSettings | None = None) -> None:
+        self.pipeline = AreaPipeline(settings, detectors, kpis)
         self.silence = SilenceWatch(settings.data_quality)
 
     def reconfigure(self, settings: DetectorSettings) -> dict[str, tuple[object, object]]:

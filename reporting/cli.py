@@ -10,7 +10,6 @@ from pathlib import Path
 from ..alerts.dispatcher import open_store
 from ..config import load_settings
 from ..streams.promql import MetricsStoreError, PromQuery
-from .kpis import HIGH_LOSS_RATE
 from .org import UnknownUnit
 from .period import Period, PeriodError, day, month
 from .render import render_html
@@ -45,6 +44,8 @@ def _run(args: argparse.Namespace) -> int:
     except PeriodError as exc:
         print(f"gridwatch report: {exc}", file=sys.stderr)
         return 2
+    if args.high_loss is None:
+        args.high_loss = settings.kpis.high_loss_above
     if not 0 < args.high_loss < 1:
         print("gridwatch report: --high-loss must be a rate between 0 and 1", file=sys.stderr)
         return 2
@@ -77,11 +78,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     when = parser.add_mutually_exclusive_group(required=True)
     when.add_argument("--day", metavar="YYYY-MM-DD", help="one UTC day")
     when.add_argument("--month", metavar="YYYY-MM", help="one UTC month")
-    parser.add_argument("--org", metavar="UNIT", help="a feeder or an area (default: all)")
+    parser.add_argument("--org", metavar="UNIT",
+                        help="an area, a feeder, or a substation, supply station, county, city "
+                             "or province (default: all)")
     parser.add_argument("--out", metavar="FILE",
                         help="HTML file to write (default gridwatch-report-<period>.html)")
-    parser.add_argument("--high-loss", type=float, default=HIGH_LOSS_RATE, metavar="RATE",
-                        help=f"line-loss rate above which an area is high loss "
-                             f"(default {HIGH_LOSS_RATE})")
+    parser.add_argument("--high-loss", type=float, default=None, metavar="RATE",
+                        help="line-loss rate above which an area is high loss "
+                             "(default: kpis.high_loss_above in the configuration)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.set_defaults(func=_run)

@@ -14,13 +14,15 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ..config import KpiSettings
+from ..detectors.kpis import loss_class_field
 from ..streams.promql import PromQuery, Series, selector
 from . import measurements as m
 from .org import OrgUnit
 from .period import DAY_S, Period
 
-HIGH_LOSS_RATE = 0.10
-NEGATIVE_LOSS_RATE = 0.0
+HIGH_LOSS_RATE = KpiSettings().high_loss_above
+NEGATIVE_LOSS_RATE = KpiSettings().negative_loss_below
 BY_AREA = f"by ({m.AREA_LABEL}, {m.FEEDER_LABEL})"
 
 
@@ -32,9 +34,7 @@ def loss_class(rate: float | None, high: float = HIGH_LOSS_RATE) -> str:
     """
     if rate is None:
         return "no data"
-    if rate < NEGATIVE_LOSS_RATE:
-        return "negative"
-    return "high" if rate > high else "qualified"
+    return loss_class_field(rate, NEGATIVE_LOSS_RATE, high).removeprefix("loss_")
 
 
 @dataclass

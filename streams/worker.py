@@ -144,7 +144,7 @@ def create_app(settings: Settings, stats_path: str | None = None,
                              partitions=kafka.partitions)
     silence_state = app.Table("area-silence", default=None, key_type=bytes, value_type=bytes,
                               partitions=kafka.partitions, use_partitioner=True)
-    stage = DetectionStage(settings.detectors)
+    stage = DetectionStage(settings.detectors, kpis=settings.kpis)
     silence = stage.silence
     owned: set[int] = set()
     last_stalled: list[int] = []          # partitions last found stalled upstream

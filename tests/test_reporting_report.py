@@ -143,6 +143,11 @@ def test_org_unit_limits_the_report_and_an_unknown_unit_is_named(metrics_url: st
     assert all(a.feeder == feeder for a in report.orders.outages)
     with pytest.raises(UnknownUnit, match="'NOWHERE' is neither a feeder"):
         build_report(PromQuery(metrics_url), store, period, "NOWHERE", INTERVAL_S)
+    everything = build_report(PromQuery(metrics_url), store, period, None, INTERVAL_S)
+    above = build_report(PromQuery(metrics_url), store, period, "unassigned", INTERVAL_S)
+    assert above.unit.name == "substation unassigned"   # no organisation configured
+    assert {a.area for a in above.areas} == {a.area for a in everything.areas}
+    assert len(above.orders.outages) == len(everything.orders.outages)
     store.close()
 
 

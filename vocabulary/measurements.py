@@ -81,9 +81,12 @@ def undeclared(point: MetricPoint) -> list[str]:
             + [f"field {f}" for f in point.fields if f not in known.fields])
 
 
+ORG_TAGS = ("substation", "supply_station", "county", "city", "province")
+AREA_TAGS = ("area", "feeder") + ORG_TAGS  # every area point rolls up both hierarchies
+
 AREA_INTERVAL = register(Measurement(
     "gridwatch_area", "one transformer area, one interval: supply, voltage and load",
-    ("area", "feeder"), {
+    AREA_TAGS, {
         "readings": "readings received in the interval (meters plus the area meter)",
         "power_kw": "sum of the meters' active power, kW",
         "outage": "1 while the area is dark, else 0",
@@ -96,14 +99,14 @@ AREA_INTERVAL = register(Measurement(
     }))
 AREA_BALANCE = register(Measurement(
     "gridwatch_balance", "one area's energy balance, written when a balance bin closes",
-    ("area", "feeder"), {
+    AREA_TAGS, {
         "excess_kwh": "area energy not explained by its meters, kWh",
         "excess_z": "that excess in robust standard units",
         "line_loss_rate": "line-loss rate of the bin",
     }))
 AREA_DAILY = register(Measurement(
     "gridwatch_area_daily", "one area, one day: collection success",
-    ("area", "feeder"), {
+    AREA_TAGS, {
         "collection_rate": "readings received / readings expected",
         "readings": "readings received in the day",
     }))
@@ -157,4 +160,52 @@ AREA_FORECAST = register(Measurement(
     "the actual with PromQL's offset: `gridwatch_forecast_forecast_6h offset 6h` beside "
     "`gridwatch_forecast_load`. The feeder's forecast is the sum of its areas' "
     "(`sum by (feeder) (...)`); intervals do not add, so it has none",
-    ("area", "feeder"), _forecast_fields()))
+    AREA_TAGS, _forecast_fields()))
+KPI_AREA = register(Measurement(
+    "gridwatch_kpi_area", "one area, one interval: the sums the utility's indicators roll up",
+    AREA_TAGS, {
+        "customers": "customers (meters) of the area",
+        "customer_minutes": "customers x interval minutes (the supply-reliability denominator)",
+        "customer_minutes_interrupted": "customers x interval minutes while the area is dark",
+        "customer_interruptions": "customers of the area when an outage starts, else 0",
+        "readings_expected": "readings expected in the interval (meters plus the area meter)",
+        "readings_received": "readings received in the interval",
+        "load_ratio": "area active power / transformer rating (kW per kVA)",
+        "loss_bins": "1 when a balance bin closed in the interval",
+        "loss_negative": "1 when that bin's line-loss rate is negative loss",
+        "loss_qualified": "1 when that bin's line-loss rate is qualified",
+        "loss_high": "1 when that bin's line-loss rate is high loss",
+    }))
+KPI_VOLTAGE = register(Measurement(
+    "gridwatch_kpi_voltage", "one area, one point class, one interval: voltage qualification",
+    AREA_TAGS + ("point_class",), {
+        "points": "monitored points of the class (live meters)",
+        "qualified_points": "those within the class's limits",
+    }))
+FINDINGS = register(Measurement(
+    "gridwatch_finding", "one finding of the detection stage (dashboards' alert annotations)",
+    AREA_TAGS + ("kind", "severity"), {
+        "firing": "1 when the finding fires, 0 when it resolves",
+    }))
+OPEN_FINDINGS = register(Measurement(
+    "gridwatch_open_findings", "one area, one kind, one interval: episodes open",
+    AREA_TAGS + ("kind",), {
+        "open": "open episodes of the kind in the area",
+    }))
+WORK_ORDERS = register(Measurement(
+    "gridwatch_work_orders", "one team's work orders, running totals from the alert store",
+    ("team",), {
+        "open": "work orders not yet closed",
+        "opened_total": "work orders received",
+        "acknowledged_total": "work orders acknowledged",
+        "closed_total": "work orders closed",
+        "hours_to_acknowledge_total": "sum of hours from receipt to first acknowledgement",
+        "hours_to_close_total": "sum of hours from receipt to close",
+    }))
+THEFT_CASES = register(Measurement(
+    "gridwatch_theft_cases", "one area's theft cases, running totals from the alert store",
+    AREA_TAGS, {
+        "found_total": "theft alerts raised",
+        "confirmed_total": "theft alerts closed as confirmed",
+        "kwh_recovered_total": "estimated kWh recovered: daily loss x days until confirmed",
+    }))
