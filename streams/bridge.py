@@ -136,8 +136,13 @@ class MqttKafkaBridge:
             if reason.is_failure:
                 log.error("MQTT connect refused: %s", reason)
                 return
-            self.counters.connected = True
             c.subscribe(subscription, qos=cfg.qos)
+
+        def on_subscribe(c: mqtt.Client, userdata: Any, mid: int, reasons: Any,
+                         props: Any) -> None:
+            # connected only once subscribed: a message published before that has no
+            # subscriber (the persistent session does not exist yet) and is dropped
+            self.counters.connected = True
             log.info("bridge subscribed to %s", subscription)
 
         def on_disconnect(c: mqtt.Client, userdata: Any, flags: Any, reason: Any,
@@ -150,6 +155,7 @@ class MqttKafkaBridge:
             loop.call_soon_threadsafe(queue.put_nowait, message)
 
         client.on_connect, client.on_disconnect = on_connect, on_disconnect
+        client.on_subscribe = on_subscribe
         client.on_message = on_message
         client.connect_async(*broker_address(cfg), keepalive=cfg.keepalive_s)
         client.loop_start()

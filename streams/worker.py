@@ -41,17 +41,21 @@ from pathlib import Path
 from typing import Any
 
 import faust
+import numpy as np
 
 from ..clients.kafka import faust_credentials
 from ..config import ConfigError, Settings, load_settings
 from ..detectors.feeder import FeederOutages
+from ..detectors.redelivery import BATCH_ID_HEADER
 from ..detectors.stage import DetectionStage, FeederReport
 from ..detectors.state import AreaState
 from ..vocabulary.findings import FIRING, Finding
 from ..vocabulary.measurements import PIPELINE, MetricPoint
 from ..vocabulary.schema import trusted_batch
+from .area_record import AreaRecord, Pending
+from .broker_reset import BrokerResets, intervals_lost, regressed
 from .config_watch import ConfigWatcher
-from .metrics import MetricsWriter
+from .metrics import MetricsWriter, to_lines
 from .stats import write_stats
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,8 @@ class WorkerCounters:
     findings_produced: int = 0
     deadletters: int = 0
     replayed_skipped: int = 0
+    redelivered_skipped: int = 0      # uploads the bridge delivered twice (same batch id)
+    metrics_reemitted: int = 0        # points a killed worker left unconfirmed, written again
     last_batch_at: float = 0.0
     open_by_kind: dict[str, int] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
@@ -95,6 +101,25 @@ def unpack_state(raw: bytes | None) -> tuple[int, bytes | None]:
     if not raw:
         return -1, None
     return OFFSET.unpack_from(raw)[0], raw[OFFSET.size:]
+
+
+def last_applied(state: AreaState) -> float:
+    """The newest interval the area's state has applied (NaN for a fresh area)."""
+    column = state.meters.col["last_ts"]
+    return float(np.nanmax(column)) if column.size and not np.isnan(column).all() else np.nan
+
+
+def header(headers: Any, name: str) -> str | None:
+    """A Kafka record header's value as text (Faust hands them as pairs or a mapping).
+
+    >>> header([("gridwatch-batch-id", b"ab12")], "gridwatch-batch-id"), header(None, "x")
+    ('ab12', None)
+    """
+    pairs = headers.items() if isinstance(headers, dict) else headers or ()
+    for key, value in pairs:
+        if key == name:
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return None
 
 
 def create_app(settings: Settings, stats_path: str | None = None,
@@ -141,6 +166,8 @@ def create_app(settings: Settings, stats_path: str | None = None,
     last_stalled: list[int] = []          # partitions last found stalled upstream
     metrics = MetricsWriter(settings.metrics)
     counters = WorkerCounters()
+    broker_resets = BrokerResets()
+    interval_s = settings.detectors.data_quality.interval_s
     watcher = ConfigWatcher(config_path, settings)
     reload_requested = {"flag": False}
 
@@ -156,19 +183,27 @@ def create_app(settings: Settings, stats_path: str | None = None,
     @app.agent(readings)
     async def detect(stream: faust.Stream) -> None:
         async for event in stream.events():
-            await handle(event.key, event.value, event.message.offset, event.message.partition)
+            await handle(event.key, event.value, event.message.offset, event.message.partition,
+                         header(event.message.headers, BATCH_ID_HEADER))
 
-    async def handle(key: bytes, value: Any, offset: int, partition: int) -> None:
-        last_offset, raw_state = unpack_state(area_state.get(key))
-        if offset <= last_offset:
+    async def handle(key: bytes, value: Any, offset: int, partition: int,
+                     batch_id: str | None = None) -> None:
+        record = AreaRecord.unpack(area_state.get(key))
+        if record.pending.orphaned(metrics.epoch):
+            reemit_metrics(key, record)
+        state = AreaState.loads(record.state)
+        if offset <= record.offset and not regressed(batch_id, state.scalars.get("batch_ids", {})):
             counters.replayed_skipped += 1  # redelivered after a restart: already applied
             return
-        state = AreaState.loads(raw_state)
         try:
             batch = trusted_batch(value)
+            if offset <= record.offset:   # new data under regressed offsets: the broker reset
+                await publish(broker_resets.note(partition, record.offset, offset, batch,
+                                                 intervals_lost(last_applied(state), batch,
+                                                                interval_s)))
             if partition not in owned:
                 adopt_partitions()
-            result = stage.process(batch, state, time.time(), partition)
+            result = stage.process(batch, state, time.time(), partition, batch_id)
         except Exception as exc:  # a malformed record or a detector bug must not lose the batch
             log.exception("cannot process a record of area %r", key)
             counters.deadletters += 1
@@ -179,12 +214,24 @@ def create_app(settings: Settings, stats_path: str | None = None,
         await publish(result.immediate())
         await feeder_reports.send(key=batch.feeder.encode(),
                                   value=result.feeder_report().to_dict())
-        area_state[key] = pack_state(offset, state.dumps())
+        lines = to_lines(result.points)
+        record.pending.settle(metrics.epoch, metrics.settled)
+        record.pending.add(metrics.epoch, metrics.write_lines(lines), lines)
+        record.offset, record.state = offset, state.dumps()
+        area_state[key] = record.pack()
         save_silence()
-        metrics.write(result.points)
+        counters.redelivered_skipped += result.redelivered
         counters.batches += 1
         counters.readings_processed += result.readings
         counters.last_batch_at = time.time()
+
+    def reemit_metrics(key: bytes, record: AreaRecord) -> None:
+        """Write again the points a killed worker left unconfirmed, now owed by this writer."""
+        lines = record.pending.lines()
+        record.pending = Pending()
+        record.pending.add(metrics.epoch, metrics.write_lines(lines), lines)
+        area_state[key] = record.pack()
+        counters.metrics_reemitted += len(lines)
 
     async def publish(findings: list[Finding]) -> None:
         for finding in findings:
@@ -208,7 +255,9 @@ def create_app(settings: Settings, stats_path: str | None = None,
     @app.timer(interval=1.0)
     async def report() -> None:
         stats = counters.as_dict() | {"metrics_written": metrics.written,
-                                      "metrics_failed": metrics.failed}
+                                      "metrics_failed": metrics.failed,
+                                      "broker_reset_records": broker_resets.records,
+                                      "broker_reset_intervals_lost": broker_resets.intervals_lost}
         write_stats(stats_path, stats)
         metrics.write([MetricPoint(PIPELINE, {"component": "worker"},
                                    {k: float(v) for k, v in stats.items()

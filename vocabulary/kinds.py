@@ -173,6 +173,9 @@ DQ_OUT_OF_ORDER = register(ProblemKind("dq_out_of_order", CONCENTRATOR, DATA_QUA
                                        "data_quality", muted_by=_OUTAGES, tolerance_s=HOUR_S))
 DQ_CLOCK_SKEW = register(ProblemKind("dq_clock_skew", METER, DATA_QUALITY, "data_quality",
                                      muted_by=_OUTAGES, tolerance_s=2 * HOUR_S))
+# pipeline health: the Kafka broker lost its log (offsets regressed), see streams/broker_reset.py
+PIPELINE_BROKER_RESET = register(ProblemKind("pipeline_broker_reset", AREA, DATA_QUALITY, "worker",
+                                             severity="critical", labelled=False))
 
 
 def class_of(kind: str) -> str:

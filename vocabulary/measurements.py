@@ -119,4 +119,8 @@ PIPELINE = register(Measurement(
         "last_batch_at": "wall time of the last batch, epoch s",
         "metrics_written": "points the store accepted",
         "metrics_failed": "points the store refused",
+        "redelivered_skipped": "uploads the bridge delivered twice, skipped (same batch id)",
+        "metrics_reemitted": "points a killed worker left unconfirmed, written again",
+        "broker_reset_records": "records found under regressed offsets (broker reset)",
+        "broker_reset_intervals_lost": "area intervals lost to a broker reset",
     }))
