@@ -8,7 +8,8 @@ Each scenario replays a labelled stream (``--areas`` areas of one feeder,
 Mosquitto, tansu and VictoriaMetrics, injecting one fault half way:
 
 * ``baseline``: none;
-* ``worker_kill9``: the worker is killed (SIGKILL) and restarted 8 s later;
+* ``worker_kill9``: the worker is killed (SIGKILL) while the second half
+  streams in, and restarted 8 s later;
 * ``bridge_kill9``: the bridge is killed while uploads arrive and restarted
   (the MQTT broker redelivers what it had not acknowledged);
 * ``redelivery``: every upload of the second half is published twice, byte
@@ -138,14 +139,21 @@ def stored(metrics_url: str, stream: Stream) -> tuple[int, int]:
             int(readings[0].points[0][1]) if readings else 0)
 
 
+def numbers(stats: dict[str, Any]) -> dict[str, float]:
+    """The numeric counters of a stats file (to add up over worker restarts)."""
+    return {k: v for k, v in stats.items() if isinstance(v, (int, float))
+            and not isinstance(v, bool)}
+
+
 def run_scenario(name: str, tmp: Path, urls: dict[str, str], args: argparse.Namespace
                  ) -> dict[str, Any]:
     """Replay the stream through a fresh bridge and worker, injecting the fault ``name``."""
     work = tmp / name
     work.mkdir()
-    config = write_config(work / "gridwatch.yaml",
-                          base_config(work, urls["mqtt"], urls["kafka"], urls["metrics"],
-                                      f"faults-{name}".replace("_", "-")))
+    overrides = base_config(work, urls["mqtt"], urls["kafka"], urls["metrics"],
+                            f"faults-{name}".replace("_", "-"))
+    overrides["metrics"]["flush_interval_ms"] = 1000          # the production default
+    config = write_config(work / "gridwatch.yaml", overrides)
     settings = load_settings(config)
     stream = Stream(settings.mqtt.topic_prefix, args.areas, args.steps, args.meters)
     bridge_stats, worker_stats = work / "bridge.json", work / "worker.json"
@@ -166,24 +174,23 @@ def run_scenario(name: str, tmp: Path, urls: dict[str, str], args: argparse.Name
         publish(urls["mqtt"], stream.uploads(0, half))
         wait_for(lambda: read_stats(worker_stats).get("batches", 0)
                  >= len(stream.areas) * half, args.timeout_s, "the first half")
-        if name == "worker_kill9":
-            processes["worker"].kill()
-            processes["worker"].wait()
-            counters.update(read_stats(worker_stats))
-            worker_stats.unlink()
-            time.sleep(8)                 # restarted 8 s later, as in issue 12's run
-            processes["worker"] = worker()
         second = stream.uploads(half, args.steps)
         if name == "redelivery":
             second = [m for m in second for _ in range(2)]
-        if name == "bridge_kill9":
+        if name in ("worker_kill9", "bridge_kill9"):
+            # killed while the second half streams in: records in flight, points buffered
             sender = threading.Thread(target=publish, args=(urls["mqtt"], second))
             sender.start()
-            time.sleep(0.3)
-            processes["bridge"].kill()
-            processes["bridge"].wait()
+            time.sleep(args.kill_after_s)
+            victim = "worker" if name == "worker_kill9" else "bridge"
+            processes[victim].kill()
+            processes[victim].wait()
+            if victim == "worker":
+                counters.update(numbers(read_stats(worker_stats)))
+                worker_stats.unlink()
+                time.sleep(8)             # restarted 8 s later, as in issue 12's run
             sender.join()
-            processes["bridge"] = bridge()
+            processes[victim] = worker() if victim == "worker" else bridge()
         else:
             publish(urls["mqtt"], second)
         expected = stream.samples
@@ -195,7 +202,7 @@ def run_scenario(name: str, tmp: Path, urls: dict[str, str], args: argparse.Name
             print(f"{name}: {exc}", file=sys.stderr)
         time.sleep(2)
         stop_s = stopped_within(processes["worker"], 5)
-        counters.update(read_stats(worker_stats))
+        counters.update(numbers(read_stats(worker_stats)))
         alerts = asyncio.run(alerts_on(urls["kafka"], settings.kafka.alerts_topic))
     finally:
         for process in processes.values():
@@ -225,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meters", type=int, default=20)
     parser.add_argument("--steps", type=int, default=24)
     parser.add_argument("--timeout-s", type=float, default=120.0)
+    parser.add_argument("--kill-after-s", type=float, default=0.5,
+                        help="how long after the second half starts streaming the kill comes")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {}
