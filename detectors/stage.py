@@ -26,6 +26,7 @@ from ..vocabulary.schema import Batch
 from .contract import AreaDetector
 from .feeder import JUDGED_KINDS, FeederOutages
 from .pipeline import AreaPipeline
+from .redelivery import Redeliveries
 from .silence import SilenceWatch
 from .state import AreaState
 from .theft_watch import Suspect, TheftWatch
@@ -58,6 +59,7 @@ class StageResult:
     points: list[MetricPoint]
     readings: int
     batch: Batch
+    redelivered: bool = False       # the same upload again, from our own transport: skipped
 
     @property
     def latest(self) -> float:
@@ -93,6 +95,7 @@ class DetectionStage:
                  kpis: KpiSettings | None = None) -> None:
         self.pipeline = AreaPipeline(settings, detectors, kpis)
         self.silence = SilenceWatch(settings.data_quality)
+        self.redeliveries = Redeliveries()
 
     def reconfigure(self, settings: DetectorSettings) -> dict[str, tuple[object, object]]:
         """Swap in new parameters (hot reload); every area's state carries on."""
@@ -100,12 +103,16 @@ class DetectionStage:
         return self.pipeline.reconfigure(settings)
 
     def process(self, batch: Batch, state: AreaState, seen_at: float,
-                shard: int = 0) -> StageResult:
+                shard: int = 0, batch_id: str | None = None) -> StageResult:
         """Judge one area's batch, updating ``state`` in place.
 
         ``seen_at`` is the clock the silence watchdog keeps for ``shard``
-        (wall time in the worker, stream time in the evaluator).
+        (wall time in the worker, stream time in the evaluator). ``batch_id``
+        is the bridge's stamp (`redelivery.batch_id`): an upload already
+        applied is skipped, not screened as duplicate readings.
         """
+        if self.redeliveries.repeated(state.scalars, batch.concentrator, batch_id):
+            return StageResult([], [], 0, batch, redelivered=True)
         result = self.pipeline.process(batch, state)
         findings = self.silence.note_upload(batch, result.findings, seen_at, shard)
         return StageResult(findings, result.points, result.readings, batch)

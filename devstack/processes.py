@@ -9,6 +9,7 @@ installed), so the building blocks live with the dev stack.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -59,6 +60,18 @@ def stop(process: subprocess.Popen, timeout: float = 15) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def stopped_within(process: subprocess.Popen, limit_s: float) -> float:
+    """Seconds from SIGTERM to exit (the process is killed if it overruns, to clean up)."""
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(limit_s + 10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    return time.monotonic() - started
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -141,7 +141,8 @@ class Summary:
             f"  readings/s        {self.readings_per_s:10.0f}",
             f"  readings          forwarded {f['readings_forwarded']:>9}   processed "
             f"{f['readings_processed']:>9}",
-            f"  consumer lag      {('?' if self.lag is None else self.lag):>10} records",
+            f"  consumer lag      {('?' if self.lag is None else self.lag):>10} records"
+            " (at least: tansu's end offsets run up to 4 low, streams/lag.py)",
             f"  alerts            raised {f['alerts_raised']:>6}   delivered "
             f"{f['alerts_delivered']:>6}",
             f"  open alerts       {open_alerts or 'none'}",

@@ -28,6 +28,7 @@ from aiokafka.errors import KafkaError
 from ..clients.kafka import client_options
 from ..clients.mqtt import broker_address, configure
 from ..config import Settings
+from ..detectors.redelivery import BATCH_ID_HEADER, batch_id
 from ..vocabulary.schema import SchemaError, parse_batch
 from .deadletter import deadletter_record
 from .plausibility import check_batch
@@ -62,6 +63,11 @@ class Routed:
     value: bytes
     readings: int = 0
     dead: bool = False
+    batch_id: str = ""      # stable id of the upload (payload digest), so a redelivery is known
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        """Kafka record headers: the batch id of a forwarded upload."""
+        return [(BATCH_ID_HEADER, self.batch_id.encode())] if self.batch_id else []
 
 
 @dataclass
@@ -90,7 +96,7 @@ class MqttKafkaBridge:
             return self._dead(mqtt_topic, payload, f"bridge could not validate the payload "
                               f"({type(exc).__name__}: {exc})", mid, qos)
         return Routed(mid, qos, kafka.readings_topic, batch.area.encode(), payload,
-                      readings=len(batch.readings))
+                      readings=len(batch.readings), batch_id=batch_id(payload))
 
     def _dead(self, mqtt_topic: str, payload: bytes, reason: str, mid: int, qos: int) -> Routed:
         record = deadletter_record(reason, mqtt_topic, payload,
@@ -130,8 +136,13 @@ class MqttKafkaBridge:
             if reason.is_failure:
                 log.error("MQTT connect refused: %s", reason)
                 return
-            self.counters.connected = True
             c.subscribe(subscription, qos=cfg.qos)
+
+        def on_subscribe(c: mqtt.Client, userdata: Any, mid: int, reasons: Any,
+                         props: Any) -> None:
+            # connected only once subscribed: a message published before that has no
+            # subscriber (the persistent session does not exist yet) and is dropped
+            self.counters.connected = True
             log.info("bridge subscribed to %s", subscription)
 
         def on_disconnect(c: mqtt.Client, userdata: Any, flags: Any, reason: Any,
@@ -144,6 +155,7 @@ class MqttKafkaBridge:
             loop.call_soon_threadsafe(queue.put_nowait, message)
 
         client.on_connect, client.on_disconnect = on_connect, on_disconnect
+        client.on_subscribe = on_subscribe
         client.on_message = on_message
         client.connect_async(*broker_address(cfg), keepalive=cfg.keepalive_s)
         client.loop_start()
@@ -177,7 +189,8 @@ class MqttKafkaBridge:
         delay = self.settings.mqtt.reconnect_min_s
         while True:
             try:
-                futures = [await producer.send(r.topic, value=r.value, key=r.key) for r in routed]
+                futures = [await producer.send(r.topic, value=r.value, key=r.key,
+                                               headers=r.headers()) for r in routed]
                 await asyncio.gather(*futures)
                 break
             except KafkaError as exc:

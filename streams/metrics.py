@@ -5,12 +5,21 @@ store. influxdb-client's batching write API buffers points, flushes them
 from a background thread and retries with backoff, so a store outage delays
 metrics instead of stalling detection; success and failure callbacks keep
 counts that the pipeline reports about itself.
+
+Why marks: points in the buffer die with the process. The writer numbers
+the lines it is handed (`submitted`) and counts those flushed (`settled`,
+written or given up after retries). influxdb-client flushes its batches one
+at a time, in order, so every line numbered up to `settled` has left the
+buffer; the worker keeps the rest beside the area's state
+(`area_record.Pending`) and a restarted worker writes them again. `epoch`
+tells this writer's numbers from a dead process's.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Iterable
 
 from influxdb_client import InfluxDBClient, Point, WritePrecision
@@ -31,6 +40,12 @@ def to_influx_point(point: MetricPoint) -> Point:
     return p
 
 
+def to_lines(points: Iterable[MetricPoint]) -> list[str]:
+    """Points as InfluxDB line protocol with millisecond timestamps (what the writer buffers
+    and a worker keeps pending)."""
+    return [to_influx_point(p).to_line_protocol() for p in points]
+
+
 class MetricsWriter:
     """Batched, asynchronous, retrying writer; counts points written and failed."""
 
@@ -38,6 +53,8 @@ class MetricsWriter:
         self.settings = settings
         self.written = 0
         self.failed = 0
+        self.submitted = 0
+        self.epoch = uuid.uuid4().hex[:16]
         self._lock = threading.Lock()
         self._client = InfluxDBClient(url=settings.url, token=settings.token or "none",
                                       org=settings.org)
@@ -59,10 +76,22 @@ class MetricsWriter:
             self.failed += _line_count(data)
         log.error("metrics write failed after retries (%s lines): %s", _line_count(data), exc)
 
+    @property
+    def settled(self) -> int:
+        """Lines flushed so far (written or failed), in submission order."""
+        with self._lock:
+            return self.written + self.failed
+
     def write(self, points: Iterable[MetricPoint]) -> None:
-        records = [to_influx_point(p) for p in points]
-        if records:
-            self._api.write(bucket=self.settings.bucket, org=self.settings.org, record=records)
+        self.write_lines(to_lines(points))
+
+    def write_lines(self, lines: list[str]) -> int:
+        """Buffer line-protocol lines; return the mark `settled` reaches once they are flushed."""
+        if lines:
+            self._api.write(bucket=self.settings.bucket, org=self.settings.org,
+                            record=lines, write_precision=WritePrecision.MS)
+            self.submitted += len(lines)
+        return self.submitted
 
     def close(self) -> None:
         """Flush what is buffered, then release the client."""

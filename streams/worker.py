@@ -34,8 +34,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import signal
 import struct
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -43,10 +45,12 @@ from pathlib import Path
 from typing import Any
 
 import faust
+import numpy as np
 
 from ..clients.kafka import faust_credentials
 from ..config import ConfigError, Settings, load_settings
 from ..detectors.feeder import FeederOutages
+from ..detectors.redelivery import BATCH_ID_HEADER
 from ..detectors.stage import DetectionStage, FeederReport
 from ..detectors.state import AreaState
 from ..detectors.theft_watch import suspect_points
@@ -54,8 +58,10 @@ from ..vocabulary.findings import FIRING, Finding
 from ..vocabulary.inspections import InspectionOutcome
 from ..vocabulary.measurements import PIPELINE, MetricPoint
 from ..vocabulary.schema import trusted_batch
+from .area_record import AreaRecord, Pending
+from .broker_reset import BrokerResets, intervals_lost, regressed
 from .config_watch import ConfigWatcher
-from .metrics import MetricsWriter
+from .metrics import MetricsWriter, to_lines
 from .stats import write_stats
 
 log = logging.getLogger(__name__)
@@ -70,6 +76,8 @@ class WorkerCounters:
     deadletters: int = 0
     replayed_skipped: int = 0
     inspections_applied: int = 0
+    redelivered_skipped: int = 0      # uploads the bridge delivered twice (same batch id)
+    metrics_reemitted: int = 0        # points a killed worker left unconfirmed, written again
     last_batch_at: float = 0.0
     open_by_kind: dict[str, int] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
@@ -84,6 +92,7 @@ class WorkerCounters:
 
 
 OFFSET = struct.Struct(">q")
+STOP_GRACE_S = 3.0   # from the start of shutdown to exit, whatever Faust is still doing
 
 
 def pack_state(offset: int, state: bytes) -> bytes:
@@ -100,6 +109,25 @@ def unpack_state(raw: bytes | None) -> tuple[int, bytes | None]:
     if not raw:
         return -1, None
     return OFFSET.unpack_from(raw)[0], raw[OFFSET.size:]
+
+
+def last_applied(state: AreaState) -> float:
+    """The newest interval the area's state has applied (NaN for a fresh area)."""
+    column = state.meters.col["last_ts"]
+    return float(np.nanmax(column)) if column.size and not np.isnan(column).all() else np.nan
+
+
+def header(headers: Any, name: str) -> str | None:
+    """A Kafka record header's value as text (Faust hands them as pairs or a mapping).
+
+    >>> header([("gridwatch-batch-id", b"ab12")], "gridwatch-batch-id"), header(None, "x")
+    ('ab12', None)
+    """
+    pairs = headers.items() if isinstance(headers, dict) else headers or ()
+    for key, value in pairs:
+        if key == name:
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return None
 
 
 def create_app(settings: Settings, stats_path: str | None = None,
@@ -150,6 +178,8 @@ def create_app(settings: Settings, stats_path: str | None = None,
     last_stalled: list[int] = []          # partitions last found stalled upstream
     metrics = MetricsWriter(settings.metrics)
     counters = WorkerCounters()
+    broker_resets = BrokerResets()
+    interval_s = settings.detectors.data_quality.interval_s
     watcher = ConfigWatcher(config_path, settings)
     reload_requested = {"flag": False}
     # one area's state is read, changed and written by one agent at a time
@@ -167,23 +197,32 @@ def create_app(settings: Settings, stats_path: str | None = None,
     @app.agent(readings)
     async def detect(stream: faust.Stream) -> None:
         async for event in stream.events():
-            await handle(event.key, event.value, event.message.offset, event.message.partition)
+            await handle(event.key, event.value, event.message.offset, event.message.partition,
+                         header(event.message.headers, BATCH_ID_HEADER))
 
-    async def handle(key: bytes, value: Any, offset: int, partition: int) -> None:
+    async def handle(key: bytes, value: Any, offset: int, partition: int,
+                     batch_id: str | None = None) -> None:
         async with area_locks[key]:
-            await detect_batch(key, value, offset, partition)
+            await detect_batch(key, value, offset, partition, batch_id)
 
-    async def detect_batch(key: bytes, value: Any, offset: int, partition: int) -> None:
-        last_offset, raw_state = unpack_state(area_state.get(key))
-        if offset <= last_offset:
+    async def detect_batch(key: bytes, value: Any, offset: int, partition: int,
+                           batch_id: str | None) -> None:
+        record = AreaRecord.unpack(area_state.get(key))
+        if record.pending.orphaned(metrics.epoch):
+            reemit_metrics(key, record)
+        state = AreaState.loads(record.state)
+        if offset <= record.offset and not regressed(batch_id, state.scalars.get("batch_ids", {})):
             counters.replayed_skipped += 1  # redelivered after a restart: already applied
             return
-        state = AreaState.loads(raw_state)
         try:
             batch = trusted_batch(value)
+            if offset <= record.offset:   # new data under regressed offsets: the broker reset
+                await publish(broker_resets.note(partition, record.offset, offset, batch,
+                                                 intervals_lost(last_applied(state), batch,
+                                                                interval_s)))
             if partition not in owned:
                 adopt_partitions()
-            result = stage.process(batch, state, time.time(), partition)
+            result = stage.process(batch, state, time.time(), partition, batch_id)
         except Exception as exc:  # a malformed record or a detector bug must not lose the batch
             log.exception("cannot process a record of area %r", key)
             counters.deadletters += 1
@@ -194,9 +233,13 @@ def create_app(settings: Settings, stats_path: str | None = None,
         await publish(result.immediate())
         await feeder_reports.send(key=batch.feeder.encode(),
                                   value=result.feeder_report().to_dict())
-        area_state[key] = pack_state(offset, state.dumps())
+        lines = to_lines(result.points)
+        record.pending.settle(metrics.epoch, metrics.settled)
+        record.pending.add(metrics.epoch, metrics.write_lines(lines), lines)
+        record.offset, record.state = offset, state.dumps()
+        area_state[key] = record.pack()
         save_silence()
-        metrics.write(result.points)
+        counters.redelivered_skipped += result.redelivered
         counters.batches += 1
         counters.readings_processed += result.readings
         counters.last_batch_at = time.time()
@@ -215,21 +258,30 @@ def create_app(settings: Settings, stats_path: str | None = None,
             await deadletters.send(key=key, value={"reason": f"worker: {exc}", "record": value})
             return
         async with area_locks[key]:
-            offset, raw_state = unpack_state(area_state.get(key))
-            if raw_state is None:
+            record = AreaRecord.unpack(area_state.get(key))
+            if record.state is None:
                 log.warning("inspection of meter %s: area %s has no state here", outcome.meter,
                             outcome.area)
                 return
-            state = AreaState.loads(raw_state)
+            state = AreaState.loads(record.state)
             suspects = stage.apply_inspection(state, outcome)
             if suspects is None:
                 return
-            area_state[key] = pack_state(offset, state.dumps())
+            record.state = state.dumps()
+            area_state[key] = record.pack()
             metrics.write(suspect_points(outcome.area, suspects, time.time()))
             counters.inspections_applied += 1
             log.info("area %s learnt %s of meter %s; open theft suspects now: %s", outcome.area,
                      outcome.finding, outcome.meter,
                      ", ".join(f"{s.meter} ({s.risk:.2f})" for s in suspects) or "none")
+
+    def reemit_metrics(key: bytes, record: AreaRecord) -> None:
+        """Write again the points a killed worker left unconfirmed, now owed by this writer."""
+        lines = record.pending.lines()
+        record.pending = Pending()
+        record.pending.add(metrics.epoch, metrics.write_lines(lines), lines)
+        area_state[key] = record.pack()
+        counters.metrics_reemitted += len(lines)
 
     async def publish(findings: list[Finding]) -> None:
         for finding in findings:
@@ -253,7 +305,9 @@ def create_app(settings: Settings, stats_path: str | None = None,
     @app.timer(interval=1.0)
     async def report() -> None:
         stats = counters.as_dict() | {"metrics_written": metrics.written,
-                                      "metrics_failed": metrics.failed}
+                                      "metrics_failed": metrics.failed,
+                                      "broker_reset_records": broker_resets.records,
+                                      "broker_reset_intervals_lost": broker_resets.intervals_lost}
         write_stats(stats_path, stats)
         metrics.write([MetricPoint(PIPELINE, {"component": "worker"},
                                    {k: float(v) for k, v in stats.items()
@@ -302,7 +356,13 @@ def create_app(settings: Settings, stats_path: str | None = None,
 
     @app.on_before_shutdown.connect  # type: ignore[misc]
     async def flush(app: faust.App, **kwargs: Any) -> None:
+        # Faust's own shutdown (agents, consumer thread, group leave) was measured at 15 s
+        # and more; a worker must stop within 5 s of SIGTERM. What must not be lost is
+        # flushed here, then the process exits after a short grace: records applied but
+        # not committed are replayed by the next worker (skipped or re-applied, see handle).
+        threading.Timer(STOP_GRACE_S, os._exit, (0,)).start()
         metrics.close()
+        await app.producer.flush()
         write_stats(stats_path, counters.as_dict() | {"metrics_written": metrics.written,
                                                       "metrics_failed": metrics.failed})
 

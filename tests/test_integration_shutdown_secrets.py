@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -24,7 +23,14 @@ import pytest
 from gridwatch.alerts.sqlite_store import SqliteAlertStore
 from gridwatch.alerts.store import AlertQuery
 from gridwatch.config import load_settings
-from gridwatch.devstack.processes import base_config, batch, spawn, wait_for, write_config
+from gridwatch.devstack.processes import (
+    base_config,
+    batch,
+    spawn,
+    stopped_within,
+    wait_for,
+    write_config,
+)
 from gridwatch.devstack.stack import free_port
 from gridwatch.streams.stats import read_stats
 from tests.test_alerts_dispatcher import finding, produce
@@ -33,18 +39,6 @@ from tests.test_integration_pipeline import deadletters, publish
 SECRETS = {"mqtt": "mqtt-pw-7Qz81", "kafka": "sasl-pw-4Kd02", "metrics": "influx-tk-9Vb33",
            "smtp": "smtp-pw-2Lm44", "webhook": "hmac-key-5Np55"}
 STOP_WITHIN_S = 5.0
-
-
-def stopped_within(process: subprocess.Popen, limit_s: float) -> float:
-    """Seconds from SIGTERM to exit (the process is killed if it overruns, to clean up)."""
-    started = time.monotonic()
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(limit_s + 10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    return time.monotonic() - started
 
 
 @pytest.mark.integration

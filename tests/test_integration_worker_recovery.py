@@ -1,4 +1,9 @@
-"""Integration: an area's detector state survives a worker restart (Faust table changelog).
+"""Integration: an area's detector state and its metric points survive a worker restart.
+
+The second test kills the worker (``kill -9``) while its metrics writer still
+buffers the points of batches whose state is already in the changelog: the
+restarted worker must write them again (every sample in VictoriaMetrics),
+and stop within 5 s of SIGTERM with its buffer flushed.
 
 An area goes low for five intervals in a row. The first two are processed by
 one worker, which is then stopped; the rest by a fresh worker process. The
@@ -12,15 +17,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from gridwatch.config import load_settings
-from gridwatch.devstack.processes import base_config, batch, spawn, stop, wait_for, write_config
+from gridwatch.devstack.processes import (
+    base_config,
+    batch,
+    spawn,
+    stop,
+    stopped_within,
+    wait_for,
+    write_config,
+)
+from gridwatch.streams.lag import TANSU_END_OFFSET_ERROR
 from gridwatch.streams.stats import read_stats
 from gridwatch.streams.topics import bootstrap_servers
+from gridwatch.vocabulary.measurements import AREA_INTERVAL, series_name
 from tests.test_integration_pipeline import T0, publish
 
 
@@ -74,3 +92,67 @@ def test_area_state_survives_worker_restart(tmp_path: Path, mosquitto_url: str, 
     firing = [(a["kind"], a["entity"], a["started_at"]) for a in alerts
               if a["status"] == "firing"]
     assert firing == [("low_voltage_zone", area, T0)]
+
+
+def stored_steps(metrics_url: str, feeder: str) -> dict[str, list[int]]:
+    """Per area, the intervals (steps from T0) whose read-count sample is in the store (raw
+    samples from the export API: a query would fill a missing interval from the one before)."""
+    match = f'{series_name(AREA_INTERVAL, "readings")}{{feeder="{feeder}"}}'
+    address = f"{metrics_url}/api/v1/export?{urllib.parse.urlencode({'match[]': match})}"
+    with urllib.request.urlopen(address, timeout=10) as response:
+        series = [json.loads(line) for line in response.read().splitlines() if line.strip()]
+    return {s["metric"]["area"]: sorted(round((ms / 1000 - T0) / 900) for ms in s["timestamps"])
+            for s in series}
+
+
+@pytest.mark.integration
+def test_no_metric_sample_lost_when_the_worker_is_killed(tmp_path: Path, mosquitto_url: str,
+                                                         kafka_url: str, metrics_url: str) -> None:
+    """kill -9 while the metrics writer still buffers points of batches already applied."""
+    overrides = base_config(tmp_path, mosquitto_url, kafka_url, metrics_url, "killmetrics")
+    overrides["metrics"]["flush_interval_ms"] = 60_000   # every point still buffered at the kill
+    config = write_config(tmp_path / "gridwatch.yaml", overrides)
+    prefix = load_settings(config).mqtt.topic_prefix
+    areas, feeder, steps, meters = [f"F07-K{i}" for i in range(4)], "F07", 8, 3
+
+    def uploads(first: int, last: int) -> list[tuple[str, bytes]]:
+        return [(f"{prefix}/{area}/C-{area}/readings",
+                 json.dumps(batch(area, feeder, T0 + 900 * step, [221.0] * meters)).encode())
+                for step in range(first, last) for area in areas]
+
+    bridge = spawn(config, "bridge", "--stats-file", str(tmp_path / "bridge.json"),
+                   log=tmp_path / "bridge.log")
+    stats = tmp_path / "worker.json"
+    worker = spawn(config, "worker", "--stats-file", str(stats), log=tmp_path / "worker1.log")
+    try:
+        wait_for(lambda: read_stats(tmp_path / "bridge.json").get("connected"), 60, "bridge")
+        publish(mosquitto_url, uploads(0, steps // 2))
+        wait_for(lambda: read_stats(stats).get("batches", 0) >= len(areas) * steps // 2, 90,
+                 "the first worker to apply the first half")
+        time.sleep(6)                     # the state reaches the changelog, the points do not
+        worker.kill()
+        worker.wait()
+        stats.rename(tmp_path / "worker1.json")
+        worker = spawn(config, "worker", "--stats-file", str(stats), log=tmp_path / "worker2.log")
+        # the killed member leaves the group only when its session times out: publish after
+        # that rebalance (a record in flight across it is not what this test is about)
+        time.sleep(load_settings(config).kafka.session_timeout_s + 3)
+        publish(mosquitto_url, uploads(steps // 2, steps))
+        wait_for(lambda: read_stats(stats).get("batches", 0) >= len(areas) * steps // 2, 90,
+                 "the second worker to apply the second half")
+        stop_s = stopped_within(worker, 5)   # SIGTERM: stop, flushing the writer's buffer
+        reemitted = read_stats(stats)["metrics_reemitted"]
+    finally:
+        stop(worker)
+        stop(bridge)
+    time.sleep(2)                         # written samples become searchable within a second
+    stored = stored_steps(metrics_url, feeder)
+    assert reemitted > 0 and stop_s < 5
+    for area in areas:
+        first_half = [step for step in stored[area] if step < steps // 2]
+        # no hole: every batch the recovered state holds as applied has its sample stored.
+        # The last ones may be missing with tansu: it under-reports a changelog's end offset
+        # by up to 4 records, so Faust recovers the table without its last writes (README)
+        assert first_half == list(range(len(first_half))), area
+        assert len(first_half) >= steps // 2 - TANSU_END_OFFSET_ERROR // 2, area
+        assert stored[area][len(first_half):] == list(range(steps // 2, steps)), area

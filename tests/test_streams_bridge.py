@@ -42,3 +42,14 @@ def test_oversized_payload_is_rejected() -> None:
     payload = json.dumps(batch("F1-A1", "F1", 900.0, [220.0])).encode()
     routed = MqttKafkaBridge(settings).route(f"{PREFIX}/F1-A1/C-F1-A1/readings", payload)
     assert routed.dead and "max_payload_bytes" in json.loads(routed.value)["reason"]
+
+
+def test_forwarded_batch_carries_a_stable_id_in_a_header() -> None:
+    payload = json.dumps(batch("F1-A1", "F1", 900.0, [220.0])).encode()
+    topic = f"{PREFIX}/F1-A1/C-F1-A1/readings"
+    first, again = route(topic, payload), route(topic, payload)
+    resent = route(topic, json.dumps(batch("F1-A1", "F1", 900.0, [220.0]) | {"sent_at": 960.0}
+                                     ).encode())
+    assert first.headers() == again.headers() and len(first.batch_id) == 32
+    assert resent.batch_id != first.batch_id
+    assert route(topic, b"junk").headers() == []

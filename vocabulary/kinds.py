@@ -201,6 +201,9 @@ def leading(kind: str) -> tuple[str, ...]:
     """
     known = KINDS.get(kind)
     return known.leads if known is not None else ()
+# pipeline health: the Kafka broker lost its log (offsets regressed), see streams/broker_reset.py
+PIPELINE_BROKER_RESET = register(ProblemKind("pipeline_broker_reset", AREA, DATA_QUALITY, "worker",
+                                             severity="critical", labelled=False))
 
 
 def class_of(kind: str) -> str:

@@ -123,6 +123,10 @@ PIPELINE = register(Measurement(
         "metrics_written": "points the store accepted",
         "metrics_failed": "points the store refused",
         "inspections_applied": "closed theft inspections the areas' rankings learnt from",
+        "redelivered_skipped": "uploads the bridge delivered twice, skipped (same batch id)",
+        "metrics_reemitted": "points a killed worker left unconfirmed, written again",
+        "broker_reset_records": "records found under regressed offsets (broker reset)",
+        "broker_reset_intervals_lost": "area intervals lost to a broker reset",
     }))
 THEFT_SUSPECT = register(Measurement(
     "gridwatch_theft_suspect", "a meter with an open theft alert, ranked among its area's "
