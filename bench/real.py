@@ -17,8 +17,6 @@ small samples (CI, under a minute). Progress goes to stderr.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ from pathlib import Path
 
 from bench import real_scorers, real_theft
 from bench.detectors import DATA
+from bench.real_cli import bench_main
 from gridwatch.config import DetectorSettings, SimulatorSettings
 from gridwatch.evaluation.runner import run_pipeline
 from gridwatch.sensors.realdata import real_data_run
@@ -85,21 +84,7 @@ def print_report(report: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small samples (CI)")
-    parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    args = parser.parse_args(argv)
-    try:
-        report = run(args.quick, args.data)
-    except (OSError, ValueError) as exc:
-        print(f"bench.real: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(report, indent=1))
-    else:
-        print_report(report)
-    return 0
+    return bench_main("bench.real", __doc__.splitlines()[0], DATA, run, print_report, argv)
 
 
 if __name__ == "__main__":

@@ -28,9 +28,7 @@ a small seeded sample of files (for CI, under a minute).
 
 from __future__ import annotations
 
-import argparse
 import csv
-import json
 import math
 import sys
 import time
@@ -44,6 +42,7 @@ from tqdm import tqdm
 
 from bench.detectors import DATA, KINDS, inject, real_streams
 from bench.nab import score_random, score_river_hst
+from bench.real_cli import bench_main
 from gridwatch.detectors.scoring import DEFAULT_SCORER, make_scorer
 from gridwatch.evaluation.nab import (
     PROFILES,
@@ -233,27 +232,19 @@ def _print_table(scores: dict[str, dict[str, float]]) -> None:
         print(f"  {name:38s}" + "".join(f"{by_profile[p]:20.2f}" for p in PROFILES))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sample of files (CI)")
-    parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    args = parser.parse_args(argv)
-    try:
-        result = run(args.quick, args.data)
-    except (OSError, ValueError) as exc:
-        print(f"bench.real_scorers: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(result, indent=1))
-        return 0
+def print_report(result: dict) -> None:
+    """The per-corpus tables, then the pooled one."""
     for corpus, entry in result["corpora"].items():
         print(f"{corpus}: {entry['files']} files, {entry['rows']} rows, "
               f"{entry['windows']} windows")
         _print_table(entry["scores"])
     print("all corpora pooled, one threshold")
     _print_table(result["pooled"])
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return bench_main("bench.real_scorers", __doc__.splitlines()[0], DATA, run, print_report,
+                      argv)
 
 
 if __name__ == "__main__":
