@@ -321,7 +321,7 @@ class ForecastSettings:
     """Load forecasting per transformer area and its early warnings (forecast overload,
     forecast far-end low voltage)."""
 
-    enabled: bool = True
+    enabled: bool = False
     holidays: list[str] = field(default_factory=list)
     horizon_h: int = 24
     warmup_days: float = 9.0

@@ -16,7 +16,8 @@ HOUR = 3600
 def run(days: int, edit=None, settings: DetectorSettings | None = None, rated_kva: float = 100.0
         ) -> tuple[list, list[MetricPoint], list[int]]:
     """Findings, forecast points and the forecaster's state size after each day."""
-    pipeline = AreaPipeline(settings or DetectorSettings())
+    pipeline = AreaPipeline(settings or dataclasses.replace(
+        DetectorSettings(), forecast=ForecastSettings(enabled=True)))
     blob, findings, points, sizes = None, [], [], []
     for batch in area_batches(days, edit, rated_kva=rated_kva):
         state = AreaState.loads(blob)

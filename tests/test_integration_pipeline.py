@@ -60,6 +60,7 @@ def test_low_voltage_area_alerts_end_to_end(tmp_path: Path, mosquitto_url: str, 
     receiver = WebhookReceiver()
     overrides = base_config(tmp_path, mosquitto_url, kafka_url, metrics_url, "e2e")
     overrides["alerts"]["webhooks"] = [{"url": receiver.url}]
+    overrides.setdefault("detectors", {})["forecast"] = {"enabled": True}  # opt-in forecasting
     config = write_config(tmp_path / "gridwatch.yaml", overrides)
     settings = load_settings(config)
     prefix = settings.mqtt.topic_prefix
