@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ class Forecaster(Protocol):
     def forecast(self, horizon: int | None = None) -> list[ForecastPoint]: ...
 
 
-class ClockedBaseline:
+class ClockedBaseline(ABC):
     """A baseline fed one value per step of the reading clock; subclasses forecast values."""
 
     def __init__(self, interval_s: int, horizon_steps: int | None = None) -> None:
@@ -66,11 +67,13 @@ class ClockedBaseline:
         return [ForecastPoint(self.last_at + (h + 1) * self.interval, v, math.nan, math.nan)
                 for h, v in enumerate(values)]
 
+    @abstractmethod
     def _learn(self, x: float) -> None:
-        raise NotImplementedError
+        """Take one value at the clock's next step (a missing one is the last seen)."""
 
+    @abstractmethod
     def _forecast(self, horizon: int) -> list[float]:
-        raise NotImplementedError
+        """The next `horizon` steps' values."""
 
 
 class SeasonalNaive(ClockedBaseline):
